@@ -1,0 +1,82 @@
+/**
+ * The one write pipeline (R24): a transaction, the idempotency record, the command in a
+ * savepoint (so a failed command leaves only its stored answer), the state change, ledger entry
+ * and events, committed together.
+ *
+ * The savepoint shape is what lets a store run several commands in one durable commit (group
+ * commit): each command's writes stand or fall alone inside the shared transaction.
+ */
+import type { Result } from "../domain/result.js";
+import { fail } from "../domain/result.js";
+import type { CommandContext, Deps, IdempotencyScope, StoredResponse, Tx } from "./ports.js";
+
+export interface Idempotency extends IdempotencyScope {
+  /** A digest of the request; a different request under the same key is refused. */
+  readonly fingerprint: string;
+}
+
+export interface CommandSpec<T> {
+  readonly idempotency?: Idempotency | undefined;
+  readonly execute: (ctx: CommandContext) => Promise<Result<T>>;
+  /** Turns the outcome into the answer that is stored for replays; runs in the transaction. */
+  readonly respond: (result: Result<T>, tx: Tx, now: number) => Promise<StoredResponse>;
+}
+
+export interface CommandOutcome {
+  readonly response: StoredResponse;
+  readonly replayed: boolean;
+}
+
+export async function runCommand<T>(deps: Deps, spec: CommandSpec<T>): Promise<CommandOutcome> {
+  const now = await deps.clock.now();
+  return deps.store.write(async (tx) => {
+    const { idempotency } = spec;
+    if (idempotency) {
+      const existing = await tx.claimIdempotencyKey(idempotency, idempotency.fingerprint, now);
+      if (existing) return replay(spec, tx, now, idempotency, existing);
+    }
+    const commandKey = idempotency
+      ? `${idempotency.userId}:${idempotency.endpoint}:${idempotency.key}`
+      : deps.ids.next("cmd");
+    const ctx: CommandContext = { tx, now, deps, commandKey };
+    const result = await tx.savepoint(() => spec.execute(ctx));
+    const response = await spec.respond(result, tx, now);
+    if (idempotency) {
+      // A request refused for its shape is not stored, so the client can fix and resend it.
+      const stored = result.ok || result.code !== "validation_failed";
+      await (stored
+        ? tx.saveIdempotentResponse(idempotency, response)
+        : tx.releaseIdempotencyKey(idempotency));
+    }
+    return { response, replayed: false };
+  });
+}
+
+async function replay<T>(
+  spec: CommandSpec<T>,
+  tx: Tx,
+  now: number,
+  idempotency: Idempotency,
+  existing: { fingerprint: string; response: StoredResponse | null },
+): Promise<CommandOutcome> {
+  if (existing.fingerprint !== idempotency.fingerprint || existing.response === null) {
+    const refused = fail(
+      "idempotency_key_reused",
+      "this Idempotency-Key was already used for a different request",
+    );
+    return { response: await spec.respond(refused, tx, now), replayed: false };
+  }
+  return { response: existing.response, replayed: true };
+}
+
+/** Runs a use case without an idempotency key; for the CLI, the scheduler and tests. */
+export async function runUseCase<T>(
+  deps: Deps,
+  execute: (ctx: CommandContext) => Promise<Result<T>>,
+): Promise<Result<T>> {
+  const now = await deps.clock.now();
+  return deps.store.write(async (tx) => {
+    const ctx: CommandContext = { tx, now, deps, commandKey: deps.ids.next("cmd") };
+    return tx.savepoint(() => execute(ctx));
+  });
+}

@@ -1,0 +1,46 @@
+import type { Actor, Instant } from "./types.js";
+
+/** Event types of the contract history (R22); also used by notifications and webhooks. */
+export const EVENT_TYPES = [
+  "contract.offered",
+  "contract.accepted",
+  "contract.declined",
+  "contract.withdrawn",
+  "contract.ended",
+  "milestone.added",
+  "milestone.updated",
+  "milestone.cancelled",
+  "milestone.funded",
+  "milestone.submitted",
+  "milestone.changes_requested",
+  "milestone.approved",
+  "milestone.auto_approved",
+  "milestone.refunded",
+  "milestone.auto_approval_reminder",
+  "due_date_change.proposed",
+  "due_date_change.accepted",
+  "due_date_change.declined",
+  "refund_request.created",
+  "refund_request.approved",
+  "refund_request.auto_approved",
+  "refund_request.disputed",
+  "refund_request.cancelled",
+  "refund_request.reminder",
+  "dispute.resolved",
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface EventDraft {
+  readonly type: EventType;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface ContractEvent {
+  readonly id: string;
+  readonly contractId: string;
+  readonly type: EventType;
+  readonly actor: Actor;
+  readonly createdAt: Instant;
+  readonly data: Readonly<Record<string, unknown>>;
+}

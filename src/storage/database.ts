@@ -1,0 +1,73 @@
+/**
+ * Opening the database: SQLite (embedded, the default) or PostgreSQL, with the settings that
+ * make an acknowledged write durable.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import type { Dialect } from "./dialect.js";
+import type { Database } from "./schema.js";
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface SqliteOptions {
+  readonly file: string;
+}
+
+export function openSqlite({ file }: SqliteOptions): DatabaseHandle {
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new SQLite(file);
+  sqlite.pragma("journal_mode = WAL");
+  // FULL: a commit is on disk before it is acknowledged, even across power loss.
+  sqlite.pragma("synchronous = FULL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  // SQLite integers are 64-bit; amounts and times are far below 2^53, so numbers are exact.
+  sqlite.defaultSafeIntegers(false);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: "sqlite", close: () => db.destroy() };
+}
+
+/** Reads the durability settings actually in force, so start-up can refuse unsafe ones. */
+export async function sqliteDurability(
+  handle: DatabaseHandle,
+): Promise<{ synchronous: number; journalMode: string }> {
+  const { sql } = await import("kysely");
+  const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(handle.db);
+  const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(handle.db);
+  return {
+    synchronous: sync.rows[0]?.synchronous ?? -1,
+    journalMode: mode.rows[0]?.journal_mode ?? "",
+  };
+}
+
+let int8ParserInstalled = false;
+
+/** BIGINT columns come back from pg as strings; ours hold safe integers, so read them as numbers. */
+function installInt8Parser(): void {
+  if (int8ParserInstalled) return;
+  pg.types.setTypeParser(20, (value: string) => {
+    const parsed = Number(value);
+    if (!Number.isSafeInteger(parsed)) throw new Error(`integer ${value} is not safe`);
+    return parsed;
+  });
+  int8ParserInstalled = true;
+}
+
+export interface PostgresOptions {
+  readonly url: string;
+  readonly poolSize: number;
+}
+
+export function openPostgres({ url, poolSize }: PostgresOptions): DatabaseHandle {
+  installInt8Parser();
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: "postgres", close: () => db.destroy() };
+}

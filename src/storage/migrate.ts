@@ -1,0 +1,64 @@
+/**
+ * Versioned migrations, run at start-up and by the `migrate` command. A server refuses a
+ * database whose schema is newer than it understands.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import type { DatabaseHandle } from "./database.js";
+import * as initial from "./migrations/0001-initial.js";
+import type { Dialect } from "./dialect.js";
+
+type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
+
+const MIGRATIONS: Record<string, DialectMigration> = {
+  "0001-initial": initial,
+};
+
+export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;
+
+class CodeMigrations implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  getMigrations(): Promise<Record<string, Migration>> {
+    const entries = Object.entries(MIGRATIONS).map(([name, m]) => [
+      name,
+      { up: (db: Kysely<unknown>) => m.up(db, this.dialect) },
+    ]);
+    return Promise.resolve(Object.fromEntries(entries) as Record<string, Migration>);
+  }
+}
+
+function migrator(handle: DatabaseHandle): Migrator {
+  return new Migrator({
+    db: handle.db,
+    provider: new CodeMigrations(handle.dialect),
+    migrationTableName: "schema_migrations",
+    migrationLockTableName: "schema_migrations_lock",
+  });
+}
+
+export class SchemaMismatchError extends Error {}
+
+/** Applies every migration this build knows; refuses a database migrated by a newer build. */
+export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]> {
+  const m = migrator(handle);
+  const known = new Set(Object.keys(MIGRATIONS));
+  const executedNames = await executedMigrationNames(handle);
+  const unknown = executedNames.filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new SchemaMismatchError(
+      `the database schema is newer than this server understands (unknown migrations: ${unknown.join(", ")}); upgrade the server`,
+    );
+  }
+  const { error, results } = await m.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error("migration failed");
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+async function executedMigrationNames(handle: DatabaseHandle): Promise<string[]> {
+  const tables = await handle.db.introspection.getTables({ withInternalKyselyTables: true });
+  if (!tables.some((t) => t.name === "schema_migrations")) return [];
+  const rows = await (handle.db as unknown as Kysely<{ schema_migrations: { name: string } }>)
+    .selectFrom("schema_migrations")
+    .select("name")
+    .execute();
+  return rows.map((r) => r.name);
+}

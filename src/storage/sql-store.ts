@@ -1,0 +1,53 @@
+/**
+ * The Store port: write transactions on one connection. On SQLite the transaction starts with
+ * BEGIN IMMEDIATE, taking the write lock up front so two writers never deadlock on an upgrade.
+ * On PostgreSQL it is READ COMMITTED with row locks taken by the commands (SELECT ... FOR
+ * UPDATE), retried a bounded number of times on deadlock or serialization failure.
+ */
+import { sql, type Kysely } from "kysely";
+import type { Store, Tx } from "../app/ports.js";
+import type { DatabaseHandle } from "./database.js";
+import type { Database } from "./schema.js";
+import { SqlTx } from "./sql-tx.js";
+
+const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
+const MAX_ATTEMPTS = 5;
+
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && RETRYABLE_PG_CODES.has(code);
+}
+
+export class SqlStore implements Store {
+  constructor(readonly handle: DatabaseHandle) {}
+
+  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(fn);
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+      }
+    }
+  }
+
+  private once<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const { dialect } = this.handle;
+    return this.handle.db.connection().execute(async (conn: Kysely<Database>) => {
+      await sql.raw(dialect === "sqlite" ? "begin immediate" : "begin").execute(conn);
+      try {
+        const result = await fn(new SqlTx(conn, dialect));
+        await sql`commit`.execute(conn);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(conn);
+        throw error;
+      }
+    });
+  }
+
+  /** A read-only look at the database, for queries outside commands. */
+  get db(): Kysely<Database> {
+    return this.handle.db;
+  }
+}

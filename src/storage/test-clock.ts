@@ -1,0 +1,39 @@
+/**
+ * The test clock (API.md): its time lives in the database, so every server sharing the database
+ * sees the same time and it survives restarts. It starts at real time when the database is new
+ * and moves only when advanced.
+ */
+import type { Kysely } from "kysely";
+import type { Clock } from "../app/ports.js";
+import type { Database } from "./schema.js";
+
+export class DatabaseTestClock implements Clock {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly wallClock: () => number = Date.now,
+  ) {}
+
+  async now(): Promise<number> {
+    const row = await this.db
+      .selectFrom("test_clock")
+      .select("now")
+      .where("id", "=", 1)
+      .executeTakeFirst();
+    if (row) return row.now;
+    const start = this.wallClock();
+    await this.db
+      .insertInto("test_clock")
+      .values({ id: 1, now: start })
+      .onConflict((oc) => oc.column("id").doNothing())
+      .execute();
+    return this.now();
+  }
+
+  /** Moves the clock forward by `seconds` and returns the new time. */
+  async advance(seconds: number): Promise<number> {
+    const current = await this.now();
+    const next = current + Math.round(seconds * 1000);
+    await this.db.updateTable("test_clock").set({ now: next }).where("id", "=", 1).execute();
+    return next;
+  }
+}
