@@ -20,7 +20,14 @@ import {
   type RefundRequestCommand,
 } from "./machines.js";
 import { fail, ok, type Failure, type Result } from "./result.js";
-import { DAY_MS, SYSTEM, type Dispute, type Milestone, type RefundRequest } from "./types.js";
+import {
+  DAY_MS,
+  SYSTEM,
+  type Dispute,
+  type Milestone,
+  type RefundRequest,
+  type Submission,
+} from "./types.js";
 import { checkText, LIMITS } from "./validation.js";
 
 function checkRefundCommand(request: RefundRequest, command: RefundRequestCommand): Failure | null {
@@ -213,6 +220,7 @@ export function decideCancelRefund(
   caller: Caller,
   request: RefundRequest,
   ctx: DecideContext,
+  openSubmissions: readonly Submission[] = [],
 ): Result<Plan> {
   const refused =
     authorize(agg.contract, caller, "client", "refund request") ??
@@ -221,6 +229,15 @@ export function decideCancelRefund(
   const overdue = agg.milestones.filter(
     (m) => m.status === "submitted" && m.autoApproveAt !== null && m.autoApproveAt <= ctx.now,
   );
+  // The submissions those approvals answer, as the timed rule records them (R14).
+  const reviewed = openSubmissions
+    .filter((s) => s.reviewOutcome === null && overdue.some((m) => m.id === s.milestoneId))
+    .map((s) => ({
+      ...s,
+      reviewOutcome: "auto_approved" as const,
+      reviewMessage: null,
+      reviewedAt: ctx.now,
+    }));
   const releases: Movement[] = overdue.map((m) => ({
     kind: "release",
     amount: m.fundedAmount,
@@ -235,6 +252,7 @@ export function decideCancelRefund(
         releasedAmount: m.fundedAmount,
         autoApproveAt: null,
       })),
+      submissions: reviewed,
       movements: releases,
       ledgerCause: overdue.length > 0 ? `release:${overdue.map((m) => m.id).join(",")}` : null,
       events: [

@@ -163,7 +163,14 @@ export interface ClockTable {
   now: number;
 }
 
+export interface RateLimitsTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
 export interface Database {
+  rate_limits: RateLimitsTable;
   users: UsersTable;
   sessions: SessionsTable;
   payment_methods: PaymentMethodsTable;

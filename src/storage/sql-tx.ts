@@ -275,7 +275,10 @@ export class SqlTx implements Tx {
     const response =
       row.status === null
         ? null
-        : { status: row.status, body: row.body === null ? null : (JSON.parse(row.body) as unknown) };
+        : {
+            status: row.status,
+            body: row.body === null ? null : (JSON.parse(row.body) as unknown),
+          };
     return { fingerprint: row.fingerprint, response };
   }
 

@@ -31,9 +31,13 @@ export class DatabaseTestClock implements Clock {
 
   /** Moves the clock forward by `seconds` and returns the new time. */
   async advance(seconds: number): Promise<number> {
-    const current = await this.now();
-    const next = current + Math.round(seconds * 1000);
-    await this.db.updateTable("test_clock").set({ now: next }).where("id", "=", 1).execute();
-    return next;
+    await this.now(); // creates the row on a new database
+    // One atomic update, so two servers advancing at once add both amounts.
+    await this.db
+      .updateTable("test_clock")
+      .set((eb) => ({ now: eb("now", "+", Math.round(seconds * 1000)) }))
+      .where("id", "=", 1)
+      .execute();
+    return this.now();
   }
 }

@@ -240,6 +240,14 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .column("created_at")
     .execute();
 
+  // Fixed-window counters for login throttling, shared by every server on the database.
+  await db.schema
+    .createTable("rate_limits")
+    .addColumn("key", "text", (c) => c.primaryKey())
+    .addColumn("window_start", "bigint", (c) => c.notNull())
+    .addColumn("count", "integer", (c) => c.notNull())
+    .execute();
+
   await db.schema
     .createTable("test_clock")
     .addColumn("id", "integer", (c) => c.primaryKey())

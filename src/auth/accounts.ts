@@ -1,0 +1,119 @@
+/**
+ * Accounts (R1): sign-up, login with throttling, and staff accounts given by the operator.
+ */
+import type { Kysely } from "kysely";
+import type { IdGenerator, User } from "../app/ports.js";
+import { fail, ok, type Result } from "../domain/result.js";
+import { userFromRow } from "../storage/rows.js";
+import type { Database } from "../storage/schema.js";
+import { insertUser } from "../storage/users.js";
+import { decoyHash, hashPassword, verifyPassword } from "./passwords.js";
+import { LOGIN_LIMITS, type RateLimiter } from "./rate-limit.js";
+import type { Sessions } from "./sessions.js";
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export interface LoginOutcome {
+  readonly user: User;
+  readonly token: string;
+}
+
+export class Accounts {
+  private decoy: Promise<string> | null = null;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly ids: IdGenerator,
+    private readonly sessions: Sessions,
+    private readonly limiter: RateLimiter,
+    private readonly scryptLogN: number,
+    private readonly wallClock: () => number,
+  ) {}
+
+  async signUp(input: {
+    email: string;
+    password: string;
+    name: string;
+  }): Promise<Result<LoginOutcome>> {
+    const now = this.wallClock();
+    const user = await insertUser(this.db, {
+      id: this.ids.next("usr"),
+      email: normalizeEmail(input.email),
+      name: input.name.trim(),
+      passwordHash: await hashPassword(input.password, this.scryptLogN),
+      isStaff: false,
+      createdAt: now,
+    });
+    if (!user) return fail("email_taken", "an account with this email already exists", "email");
+    return ok({ user, token: await this.sessions.create(user.id, now) });
+  }
+
+  /**
+   * Failed attempts are counted per account and per IP; the answer for an unknown email costs
+   * the same time as for a wrong password, so it does not reveal which emails exist.
+   */
+  async logIn(
+    email: string,
+    password: string,
+    ip: string,
+  ): Promise<
+    Result<LoginOutcome> | { ok: false; code: "rate_limited"; message: string; retryAfter: number }
+  > {
+    const now = this.wallClock();
+    const accountKey = `login:account:${normalizeEmail(email)}`;
+    const ipKey = `login:ip:${ip}`;
+    const wait = Math.max(
+      await this.limiter.retryAfter(accountKey, LOGIN_LIMITS.perAccount, now),
+      await this.limiter.retryAfter(ipKey, LOGIN_LIMITS.perIp, now),
+    );
+    if (wait > 0)
+      return {
+        ok: false,
+        code: "rate_limited",
+        message: "too many login attempts; try again later",
+        retryAfter: wait,
+      };
+    const row = await this.db
+      .selectFrom("users")
+      .selectAll()
+      .where("email", "=", normalizeEmail(email))
+      .executeTakeFirst();
+    this.decoy ??= decoyHash(this.scryptLogN);
+    const matches = await verifyPassword(password, row?.password_hash ?? (await this.decoy));
+    if (!row || !matches) {
+      await this.limiter.hit(accountKey, LOGIN_LIMITS.perAccount, now);
+      await this.limiter.hit(ipKey, LOGIN_LIMITS.perIp, now);
+      return fail("unauthenticated", "the email or password is wrong");
+    }
+    await this.limiter.clear(accountKey);
+    return ok({ user: userFromRow(row), token: await this.sessions.create(row.id, now) });
+  }
+
+  /** Creates a staff account, or keeps the existing one (made staff, its password untouched). */
+  async ensureStaff(email: string, password: string, name = "Dispute team"): Promise<User> {
+    const normalized = normalizeEmail(email);
+    const passwordHash = await hashPassword(password, this.scryptLogN);
+    const created = await insertUser(this.db, {
+      id: this.ids.next("usr"),
+      email: normalized,
+      name,
+      passwordHash,
+      isStaff: true,
+      createdAt: this.wallClock(),
+    });
+    if (created) return created;
+    await this.db
+      .updateTable("users")
+      .set({ is_staff: 1 })
+      .where("email", "=", normalized)
+      .execute();
+    const row = await this.db
+      .selectFrom("users")
+      .selectAll()
+      .where("email", "=", normalized)
+      .executeTakeFirstOrThrow();
+    return userFromRow(row);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Configuration from environment variables, checked at start: a bad value stops the server with
+ * a message naming the variable. README.md lists every variable with its default.
+ */
+import path from "node:path";
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string | null;
+  readonly databasePoolSize: number;
+  readonly reviewWindowDays: number;
+  readonly refundWindowDays: number;
+  readonly testClock: boolean;
+  readonly bootstrapStaff: { email: string; password: string } | null;
+  readonly sweepIntervalMs: number;
+  readonly sweepInServer: boolean;
+  readonly scryptLogN: number;
+  readonly sessionIdleHours: number;
+  readonly sessionMaxHours: number;
+  readonly publicUrl: string;
+  readonly logLevel: string;
+  readonly bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "" || raw === "0" || raw === "false") return false;
+  if (raw === "1" || raw === "true") return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
+function staff(env: Env): Config["bootstrapStaff"] {
+  const raw = env.ESCROW_BOOTSTRAP_STAFF;
+  if (!raw) return null;
+  const at = raw.indexOf(":");
+  const email = raw.slice(0, at).trim().toLowerCase();
+  const password = raw.slice(at + 1);
+  if (at < 0 || !email.includes("@") || password.length < 8) {
+    throw new ConfigError(
+      "ESCROW_BOOTSTRAP_STAFF must be email:password with a password of 8 or more characters",
+    );
+  }
+  return { email, password };
+}
+
+function databaseUrl(env: Env): string | null {
+  const raw = env.DATABASE_URL;
+  if (!raw) return null;
+  if (!/^postgres(ql)?:\/\//.test(raw)) {
+    throw new ConfigError(
+      "DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite database)",
+    );
+  }
+  return raw;
+}
+
+function publicUrl(env: Env, port: number): string {
+  const raw = env.ESCROW_PUBLIC_URL ?? `http://localhost:${port}`;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
+  } catch {
+    throw new ConfigError(`ESCROW_PUBLIC_URL must be an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/$/, "");
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, "PORT", 3000, 0, 65535);
+  const testClock = flag(env, "ESCROW_TEST_CLOCK");
+  if (testClock && env.NODE_ENV === "production") {
+    throw new ConfigError(
+      "ESCROW_TEST_CLOCK=1 is refused with NODE_ENV=production: the test clock lets anyone move time",
+    );
+  }
+  const insecureHash = flag(env, "ESCROW_INSECURE_FAST_PASSWORD_HASH");
+  const scryptLogN = insecureHash ? 10 : 17;
+  return {
+    port,
+    host: env.HOST ?? "0.0.0.0",
+    dataDir: path.resolve(env.ESCROW_DATA_DIR ?? "./data"),
+    databaseUrl: databaseUrl(env),
+    databasePoolSize: integer(env, "DATABASE_POOL_SIZE", 8, 1, 200),
+    reviewWindowDays: integer(env, "ESCROW_REVIEW_WINDOW_DAYS", 14, 1, 365),
+    refundWindowDays: integer(env, "ESCROW_REFUND_WINDOW_DAYS", 7, 1, 365),
+    testClock,
+    bootstrapStaff: staff(env),
+    sweepIntervalMs: integer(env, "ESCROW_SWEEP_INTERVAL_MS", 5000, 100, 3_600_000),
+    sweepInServer: !flag(env, "ESCROW_NO_SWEEP"),
+    scryptLogN,
+    sessionIdleHours: integer(env, "ESCROW_SESSION_IDLE_HOURS", 24 * 7, 1, 24 * 365),
+    sessionMaxHours: integer(env, "ESCROW_SESSION_MAX_HOURS", 24 * 30, 1, 24 * 365),
+    publicUrl: publicUrl(env, port),
+    logLevel: env.LOG_LEVEL ?? "info",
+    bodyLimitBytes: integer(env, "ESCROW_BODY_LIMIT_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+  };
+}

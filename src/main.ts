@@ -1,0 +1,177 @@
+/**
+ * The composition root: config -> database -> app services -> HTTP server and sweeper. The only
+ * module that knows every layer.
+ */
+import path from "node:path";
+import { sql } from "kysely";
+import pino, { type Logger } from "pino";
+import type { Clock, Deps } from "./app/ports.js";
+import { Accounts } from "./auth/accounts.js";
+import { RateLimiter } from "./auth/rate-limit.js";
+import { Sessions } from "./auth/sessions.js";
+import type { Config } from "./config.js";
+import { buildServer, type BuiltServer, type ServerOptions } from "./http/build-server.js";
+import type { Services, TestClockControl } from "./http/services.js";
+import { UlidGenerator } from "./infra/ids.js";
+import { SystemClock } from "./infra/system-clock.js";
+import { SandboxPaymentProvider } from "./payments/sandbox.js";
+import { Sweeper } from "./scheduler/sweeper.js";
+import { openPostgres, openSqlite, type DatabaseHandle } from "./storage/database.js";
+import { SqlDueRules } from "./storage/due-rules.js";
+import { Lists } from "./storage/lists.js";
+import { migrateToLatest } from "./storage/migrate.js";
+import { partiesOf } from "./storage/parties.js";
+import { ReadModel } from "./storage/read-model.js";
+import { ReportQueries } from "./storage/report.js";
+import { SqlStore } from "./storage/sql-store.js";
+import type { SqlTx } from "./storage/sql-tx.js";
+import { DatabaseTestClock } from "./storage/test-clock.js";
+
+export class StartupError extends Error {}
+
+export function openDatabase(config: Config): DatabaseHandle {
+  return config.databaseUrl
+    ? openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize })
+    : openSqlite({ file: path.join(config.dataDir, "escrow.sqlite") });
+}
+
+/** Refuses settings that could lose an acknowledged money movement. */
+export async function checkDurability(handle: DatabaseHandle): Promise<void> {
+  if (handle.dialect === "sqlite") {
+    const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(handle.db);
+    if ((rows[0]?.synchronous ?? 0) < 2) {
+      throw new StartupError(
+        "SQLite synchronous must be FULL: a lower setting can lose acknowledged payments",
+      );
+    }
+    return;
+  }
+  for (const setting of ["fsync", "synchronous_commit"]) {
+    const { rows } = await sql<{
+      value: string;
+    }>`select current_setting(${setting}) as value`.execute(handle.db);
+    if (rows[0]?.value === "off") {
+      throw new StartupError(
+        `PostgreSQL ${setting} is off: acknowledged payments could be lost; turn it on`,
+      );
+    }
+  }
+}
+
+export interface RunningApp {
+  readonly server: BuiltServer;
+  readonly services: Services;
+  readonly sweeper: Sweeper;
+  readonly handle: DatabaseHandle;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({ level: config.logLevel });
+}
+
+/** Opens, checks and migrates the database, then builds the services and the server. */
+export async function createApp(
+  config: Config,
+  logger: Logger,
+  options: ServerOptions = {},
+): Promise<RunningApp> {
+  const handle = openDatabase(config);
+  try {
+    await checkDurability(handle);
+    const applied = await migrateToLatest(handle);
+    if (applied.length > 0) logger.info({ applied }, "database migrated");
+    return await assemble(config, logger, handle, options);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function assemble(
+  config: Config,
+  logger: Logger,
+  handle: DatabaseHandle,
+  options: ServerOptions,
+): Promise<RunningApp> {
+  const { db } = handle;
+  const ids = new UlidGenerator();
+  const testClock = config.testClock ? new DatabaseTestClock(db) : null;
+  if (testClock) {
+    logger.warn(
+      "ESCROW_TEST_CLOCK=1: time is moved only by POST /v1/test-clock/advance. Never use this in production.",
+    );
+  }
+  const clock: Clock = testClock ?? new SystemClock();
+  const deps: Deps = {
+    store: new SqlStore(handle),
+    clock,
+    ids,
+    payments: new SandboxPaymentProvider(),
+    settings: {
+      reviewWindowDays: config.reviewWindowDays,
+      refundWindowDays: config.refundWindowDays,
+    },
+  };
+  const wallClock = () => Date.now();
+  const sessions = new Sessions(db, ids, {
+    idleHours: config.sessionIdleHours,
+    maxHours: config.sessionMaxHours,
+  });
+  const rateLimiter = new RateLimiter(db);
+  const accounts = new Accounts(db, ids, sessions, rateLimiter, config.scryptLogN, wallClock);
+  if (config.bootstrapStaff) {
+    const staff = await accounts.ensureStaff(
+      config.bootstrapStaff.email,
+      config.bootstrapStaff.password,
+    );
+    logger.info({ email: staff.email }, "staff account ready");
+  }
+  const sweeper = new Sweeper(deps, new SqlDueRules(db), config.sweepIntervalMs, logger);
+  const readModel = new ReadModel(db);
+  const control: TestClockControl | null = testClock && {
+    now: () => testClock.now(),
+    advance: async (seconds) => {
+      const now = await testClock.advance(seconds);
+      await sweeper.sweepNow();
+      return now;
+    },
+  };
+  const services: Services = {
+    deps,
+    config,
+    readModel,
+    readModelIn: (tx) => new ReadModel((tx as SqlTx).db),
+    lists: new Lists(db, readModel),
+    report: new ReportQueries(db),
+    accounts,
+    sessions,
+    rateLimiter,
+    parties: (resource, id) => partiesOf(db, resource, id),
+    testClock: control,
+    wallClock,
+    ready: async () => {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+  const server = await buildServer(services, {
+    logger: options.logger ?? logger,
+    plugins: options.plugins,
+  });
+  return {
+    server,
+    services,
+    sweeper,
+    handle,
+    close: async () => {
+      await sweeper.stop();
+      await server.app.close();
+      await handle.close();
+    },
+  };
+}
