@@ -34,6 +34,8 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export interface EventDraft {
   readonly type: EventType;
   readonly data: Readonly<Record<string, unknown>>;
+  /** Who caused this event when it is not the plan's actor (a timed rule run inside a user's command). */
+  readonly actor?: Actor;
 }
 
 export interface ContractEvent {

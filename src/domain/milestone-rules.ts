@@ -48,6 +48,17 @@ function requireActive(agg: ContractAggregate): Failure | null {
     : fail("invalid_state", `the contract is ${agg.contract.status}, not active`);
 }
 
+/**
+ * R14: once a submission's review window has ended, the automatic approval is what happens; a
+ * late answer from the client would race the sweep, so it is refused the same way whether or
+ * not the sweep has run yet.
+ */
+export function requireReviewWindowOpen(milestone: Milestone, now: number): Failure | null {
+  return milestone.status === "submitted" && milestone.autoApproveAt !== null && milestone.autoApproveAt <= now
+    ? fail("invalid_state", "the review window has ended: the full amount is being released automatically")
+    : null;
+}
+
 function requireNoOpenRefund(agg: ContractAggregate): Failure | null {
   return agg.openRefundRequest === null
     ? null
@@ -274,7 +285,8 @@ export function decideRequestChanges(
     authorize(agg.contract, caller, "client", "milestone") ??
     checkText(message, "message", LIMITS.message, true) ??
     requireActive(agg) ??
-    checkMilestoneCommand(milestone, "request_changes");
+    checkMilestoneCommand(milestone, "request_changes") ??
+    requireReviewWindowOpen(milestone, ctx.now);
   if (refused) return refused;
   const reviewed = openSubmission && {
     ...openSubmission,
@@ -327,7 +339,8 @@ export function decideApproveMilestone(
       ? null
       : fail("invalid_state", `the contract is ${agg.contract.status}`)) ??
     checkMilestoneCommand(milestone, "approve") ??
-    requireNoOpenRefund(agg);
+    requireNoOpenRefund(agg) ??
+    requireReviewWindowOpen(milestone, ctx.now);
   if (refused) return refused;
   const amount = requestedAmount ?? milestone.fundedAmount;
   const extra = Math.max(0, amount - milestone.fundedAmount);

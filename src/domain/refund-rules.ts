@@ -28,7 +28,8 @@ import {
   type RefundRequest,
   type Submission,
 } from "./types.js";
-import { checkText, LIMITS } from "./validation.js";
+import { checkText, firstFailure, LIMITS } from "./validation.js";
+import { requireReviewWindowOpen } from "./milestone-rules.js";
 
 function checkRefundCommand(request: RefundRequest, command: RefundRequestCommand): Failure | null {
   return allows(REFUND_REQUEST_TRANSITIONS[command], request.status)
@@ -54,7 +55,8 @@ export function decideRequestRefund(
       ? null
       : fail("invalid_state", "a refund can be requested only after the contract has ended")) ??
     (agg.openRefundRequest ? fail("invalid_state", "a refund request is already open") : null) ??
-    (contract.escrowBalance > 0 ? null : fail("invalid_state", "there is no money in escrow"));
+    (contract.escrowBalance > 0 ? null : fail("invalid_state", "there is no money in escrow")) ??
+    firstFailure(...agg.milestones.map((m) => requireReviewWindowOpen(m, ctx.now)));
   if (refused) return refused;
   const request: RefundRequest = {
     id: ctx.newId("rfd"),
@@ -259,6 +261,7 @@ export function decideCancelRefund(
         { type: "refund_request.cancelled", data: { refundRequestId: request.id } },
         ...overdue.map((m) => ({
           type: "milestone.auto_approved" as const,
+          actor: SYSTEM,
           data: {
             milestoneId: m.id,
             releasedAmount: m.fundedAmount,

@@ -68,7 +68,10 @@ export const OfferBody = Type.Object(
   },
   strict,
 );
-export const EndBody = Type.Object({ reason: Type.Optional(Reason) }, strict);
+/** A body whose fields are all optional may also be left out (sent as no body at all). */
+const orNoBody = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const EndBody = orNoBody(Type.Object({ reason: Type.Optional(Reason) }, strict));
 export const NewMilestoneBody = OfferMilestone;
 export const EditMilestoneBody = Type.Object(
   { amount: Type.Optional(Amount), description: Type.Optional(Description) },
@@ -86,9 +89,11 @@ export const SubmitBody = Type.Object(
   strict,
 );
 export const MessageBody = Type.Object({ message: Message }, strict);
-export const ApproveBody = Type.Object({ amount: Type.Optional(Amount) }, strict);
+export const ApproveBody = orNoBody(Type.Object({ amount: Type.Optional(Amount) }, strict));
 export const DueDateBody = Type.Object({ dueDate: DueDate }, strict);
-export const RefundRequestBody = Type.Object({ reason: Type.Optional(Reason) }, strict);
+export const RefundRequestBody = orNoBody(
+  Type.Object({ reason: Type.Optional(Reason) }, strict),
+);
 export const DisputeBody = Type.Object(
   { reason: Type.String({ minLength: 1, maxLength: LIMITS.reason }) },
   strict,
@@ -105,7 +110,7 @@ export const AdvanceBody = Type.Object(
   { seconds: Type.Integer({ minimum: 0, maximum: 10 * 365 * 86400 }) },
   strict,
 );
-export const EmptyBody = Type.Union([Type.Object({}, strict), Type.Null()]);
+export const EmptyBody = orNoBody(Type.Object({}, strict));
 
 const Limit = Type.String({ pattern: "^[0-9]{1,3}$", description: "1-100, default 20" });
 const Cursor = Type.String({

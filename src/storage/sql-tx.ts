@@ -176,12 +176,12 @@ export class SqlTx implements Tx {
       await this.db
         .insertInto("events")
         .values(
-          plan.events.map((event) => ({
+          plan.events.map(({ actor = plan.actor, ...event }) => ({
             id: info.newEventId(),
             contract_id: plan.contract.id,
             type: event.type,
-            actor_kind: plan.actor.kind,
-            actor_user_id: plan.actor.kind === "system" ? null : plan.actor.userId,
+            actor_kind: actor.kind,
+            actor_user_id: actor.kind === "system" ? null : actor.userId,
             created_at: info.now,
             data: JSON.stringify(event.data),
           })),

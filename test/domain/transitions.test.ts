@@ -291,9 +291,14 @@ const MILESTONE_CALLERS: Record<MilestoneCommand, readonly (Caller | "system")[]
   propose_due_date: [CLIENT, FREELANCER],
 };
 
-/** A milestone in `status` whose review window (if any) has ended, so R14 may fire. */
-function subjectMilestone(status: MilestoneStatus): Milestone {
-  return makeMilestone(1, status, { autoApproveAt: NOW - 1 });
+/**
+ * A milestone in `status`. For the timed rule its review window has ended, so R14 may fire; for
+ * the client's answers it is still open (after it ends, R14 alone decides).
+ */
+function subjectMilestone(status: MilestoneStatus, command: MilestoneCommand): Milestone {
+  return makeMilestone(1, status, {
+    autoApproveAt: command === "auto_approve" ? NOW - 1 : NOW + 1,
+  });
 }
 
 function runMilestone(
@@ -352,7 +357,7 @@ describe("milestone state machine", () => {
   it.each(cases)(
     "R10-R16: $command by the $who on a milestone that is $status",
     ({ status, command, caller }) => {
-      const milestone = subjectMilestone(status);
+      const milestone = subjectMilestone(status, command);
       const agg = aggregateForMilestone(command, milestone);
       const expected = MILESTONE_EXPECTED[status][command];
       const result = runMilestone(command, agg, caller, milestone);
@@ -442,7 +447,7 @@ describe("contract status preconditions of milestone commands", () => {
   it.each(cases)(
     "R9, R10, R13: $command on a contract that is $status: $pre",
     ({ command, status, caller, pre }) => {
-      const milestone = subjectMilestone(READY_STATE[command]);
+      const milestone = subjectMilestone(READY_STATE[command], command);
       const agg = makeAggregate({ contract: { status }, milestones: [milestone] });
       const result = runMilestone(command, agg, caller, milestone);
       if (pre === "yes") expect(result.ok, result.ok ? "" : result.message).toBe(true);
@@ -1006,5 +1011,34 @@ describe("access and order of checks", () => {
       decideAnswerDueDate(agg, FREELANCER, milestone, byClient, "accept", context()),
     );
     expect(plan.dueDateChanges[0]?.status).toBe("accepted");
+  });
+});
+
+describe("after the review window has ended", () => {
+  it("R14: the client can no longer request changes or approve a different amount; the timed rule releases in full", () => {
+    const submitted = makeMilestone(1, "submitted", { autoApproveAt: NOW });
+    const agg = makeAggregate({ contract: { status: "active" }, milestones: [submitted] });
+    expectFailure(
+      decideRequestChanges(agg, CLIENT, submitted, null, "late", context()),
+      "invalid_state",
+    );
+    expectFailure(
+      decideApproveMilestone(agg, CLIENT, submitted, null, 1, context()),
+      "invalid_state",
+    );
+    const auto = planOf(decideAutoApproveMilestone(agg, submitted, null, context()));
+    expect(auto.milestones[0]).toMatchObject({
+      status: "paid",
+      releasedAmount: submitted.fundedAmount,
+    });
+  });
+
+  it("R14: one millisecond before the window ends the client still answers", () => {
+    const submitted = makeMilestone(1, "submitted", { autoApproveAt: NOW + 1 });
+    const agg = makeAggregate({ contract: { status: "active" }, milestones: [submitted] });
+    expect(
+      planOf(decideRequestChanges(agg, CLIENT, submitted, null, "in time", context())).milestones[0]
+        ?.status,
+    ).toBe("changes_requested");
   });
 });

@@ -1,7 +1,9 @@
 /**
- * The databases every storage-touching suite runs on. SQLite always; PostgreSQL when
- * ESCROW_TEST_POSTGRES_URL names a server (the CI script sets it), each test in a database of
- * its own, created here and dropped after.
+ * The databases every storage-touching suite runs on: SQLite always, and PostgreSQL at
+ * ESCROW_TEST_POSTGRES_URL (default: the local server, postgres://postgres@127.0.0.1:5432/postgres;
+ * set it to "off" to run SQLite only). Each test gets a database of its own, created here and
+ * dropped after, so runs never share state. test/global-setup.ts fails the run early with a clear
+ * message when the PostgreSQL server cannot be reached.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -12,7 +14,10 @@ import { openPostgres, openSqlite, type DatabaseHandle } from "../../src/storage
 import type { Dialect } from "../../src/storage/dialect.js";
 import { migrateToLatest } from "../../src/storage/migrate.js";
 
-export const POSTGRES_URL = process.env.ESCROW_TEST_POSTGRES_URL;
+const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+const configured = process.env.ESCROW_TEST_POSTGRES_URL ?? DEFAULT_POSTGRES_URL;
+
+export const POSTGRES_URL: string | undefined = configured === "off" ? undefined : configured;
 
 export const DIALECTS: readonly Dialect[] = POSTGRES_URL ? ["sqlite", "postgres"] : ["sqlite"];
 
@@ -29,14 +34,27 @@ function withDatabase(url: string, name: string): string {
   return parsed.toString();
 }
 
-async function adminQuery(text: string): Promise<void> {
+export async function adminQuery(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
   try {
-    await client.query(text);
+    return await client.query(text, values);
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Drops a test database once its pools' connections have really closed: pg's pool.end()
+ * returns before the sockets do, and a forced drop would then kill them mid-close.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { rows } = await adminQuery("select count(*)::int as n from pg_stat_activity where datname = $1", [name]);
+    if ((rows[0] as { n: number }).n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await adminQuery(`drop database if exists ${name} with (force)`);
 }
 
 export async function createTestDatabase(dialect: Dialect, migrate = true): Promise<TestDatabase> {
@@ -53,7 +71,7 @@ export async function createTestDatabase(dialect: Dialect, migrate = true): Prom
       },
     };
   }
-  if (!POSTGRES_URL) throw new Error("ESCROW_TEST_POSTGRES_URL is not set");
+  if (!POSTGRES_URL) throw new Error("PostgreSQL tests are off (ESCROW_TEST_POSTGRES_URL=off)");
   const name = `escrow_test_${randomBytes(6).toString("hex")}`;
   await adminQuery(`create database ${name}`);
   const databaseUrl = withDatabase(POSTGRES_URL, name);
@@ -64,7 +82,7 @@ export async function createTestDatabase(dialect: Dialect, migrate = true): Prom
     location: { databaseUrl },
     drop: async () => {
       await handle.close();
-      await adminQuery(`drop database if exists ${name} with (force)`);
+      await dropDatabase(name);
     },
   };
 }
