@@ -13,6 +13,8 @@ import type { CommandContext, Deps, IdempotencyScope, StoredResponse, Tx } from 
 export interface Idempotency extends IdempotencyScope {
   /** A digest of the request; a different request under the same key is refused. */
   readonly fingerprint: string;
+  /** Whether a refused command's answer is kept for replays (default: yes, as API.md says). */
+  readonly storeFailures?: boolean;
 }
 
 export interface CommandSpec<T> {
@@ -43,7 +45,8 @@ export async function runCommand<T>(deps: Deps, spec: CommandSpec<T>): Promise<C
     const response = await spec.respond(result, tx, now);
     if (idempotency) {
       // A request refused for its shape is not stored, so the client can fix and resend it.
-      const stored = result.ok || result.code !== "validation_failed";
+      const stored =
+        result.ok || (result.code !== "validation_failed" && idempotency.storeFailures !== false);
       await (stored
         ? tx.saveIdempotentResponse(idempotency, response)
         : tx.releaseIdempotencyKey(idempotency));

@@ -1,38 +1,78 @@
 /**
  * The sweep for the timed rules (R14, R18, R23): deadlines are rows, not timers. It finds what is
  * due up to `now`, oldest first, in bounded batches, and issues the same commands a user would,
- * each in its own transaction, as the system actor. Each command re-checks its state under the
- * contract lock, so an answer that came first, or another server's sweep, makes it a no-op.
+ * through the same write pipeline, as the system actor, with an idempotency key derived from the
+ * rule, its object and its due time. Each command re-checks its state under the contract lock, so
+ * an answer that came first, or another server's sweep, leaves it nothing to do.
  */
 import type { Deps } from "./ports.js";
-import { runUseCase } from "./run-command.js";
+import { runCommand } from "./run-command.js";
 import { autoApproveMilestone } from "./use-cases/auto-approve-milestone.js";
 import { autoApproveRefund } from "./use-cases/auto-approve-refund.js";
+import { sendReminder } from "./use-cases/send-reminder.js";
 
 export interface DueRule {
-  readonly kind: "milestone_auto_approval" | "refund_auto_approval";
+  readonly kind:
+    "milestone_auto_approval" | "refund_auto_approval" | "milestone_reminder" | "refund_reminder";
   readonly id: string;
+  readonly contractId: string;
+  /** When the rule falls due. */
   readonly dueAt: number;
+  /** The deadline of the automatic action (equal to `dueAt` for the action itself). */
+  readonly deadline: number;
+  /** For reminders: how many days before the deadline; 0 for the action itself. */
+  readonly daysBefore: number;
 }
 
 export interface DueRuleSource {
-  /** Due rules at or before `now`, oldest first, at most `limit`, skipping `exclude`. */
+  /** Due rules at or before `now`, oldest first, at most `limit`, skipping `exclude` (rule keys). */
   findDue(now: number, limit: number, exclude: ReadonlySet<string>): Promise<DueRule[]>;
 }
 
 export interface SweepResult {
+  /** Automatic actions that ran (approvals of submissions and of refund requests). */
   readonly fired: number;
+  /** Reminders sent before automatic actions. */
+  readonly reminders: number;
+  /** Rules refused by the state they found (answered meanwhile, or held by a refund request). */
   readonly skipped: number;
+}
+
+export function ruleKeyOf(rule: DueRule): string {
+  return `${rule.kind}:${rule.id}:${rule.deadline}:${rule.daysBefore}`;
 }
 
 async function fire(deps: Deps, rule: DueRule, now: number) {
   // The command runs at the sweep's `now`: the history records when the money actually moved.
   const at = { ...deps, clock: { now: () => Promise.resolve(now) } };
-  return runUseCase(at, (ctx) =>
-    rule.kind === "milestone_auto_approval"
-      ? autoApproveMilestone(ctx, rule.id)
-      : autoApproveRefund(ctx, rule.id),
-  );
+  const outcome = await runCommand(at, {
+    idempotency: {
+      userId: "system",
+      endpoint: rule.kind,
+      key: `${rule.id}@${rule.deadline}-${rule.daysBefore}d`,
+      fingerprint: rule.kind,
+      // A refused rule (an open refund request holds an approval) may run later: keep no answer.
+      storeFailures: false,
+    },
+    execute: (ctx) => {
+      switch (rule.kind) {
+        case "milestone_auto_approval":
+          return autoApproveMilestone(ctx, rule.id);
+        case "refund_auto_approval":
+          return autoApproveRefund(ctx, rule.id);
+        case "milestone_reminder":
+        case "refund_reminder":
+          return sendReminder(ctx, rule.contractId, {
+            kind: rule.kind === "milestone_reminder" ? "milestone" : "refund_request",
+            id: rule.id,
+            deadline: rule.deadline,
+            daysBefore: rule.daysBefore,
+          });
+      }
+    },
+    respond: (result) => Promise.resolve({ status: result.ok ? 200 : 409, body: null }),
+  });
+  return outcome.response.status === 200;
 }
 
 /** Runs every rule due up to `now`, in due order, until none is left. */
@@ -43,19 +83,20 @@ export async function runDueRules(
   batchSize = 200,
 ): Promise<SweepResult> {
   let fired = 0;
+  let reminders = 0;
   let skipped = 0;
-  // A rule whose command is refused (e.g. an open refund request holds the auto-approval) stays
-  // due; remember it so one sweep does not spin on it.
+  // A rule whose command is refused stays due; remember it so one sweep does not spin on it.
   const refused = new Set<string>();
   for (;;) {
     const batch = await source.findDue(now, batchSize, refused);
-    if (batch.length === 0) return { fired, skipped };
+    if (batch.length === 0) return { fired, reminders, skipped };
     for (const rule of batch) {
-      const result = await fire(deps, rule, now);
-      if (result.ok) fired++;
-      else {
+      if (await fire(deps, rule, now)) {
+        if (rule.daysBefore > 0) reminders++;
+        else fired++;
+      } else {
         skipped++;
-        refused.add(rule.id);
+        refused.add(ruleKeyOf(rule));
       }
     }
   }

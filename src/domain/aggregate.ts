@@ -19,6 +19,7 @@ import type {
   Submission,
 } from "./types.js";
 import { sumAmounts } from "./money.js";
+import type { SentReminder } from "./reminders.js";
 
 export interface ContractAggregate {
   readonly contract: Contract;
@@ -49,6 +50,8 @@ export interface Plan {
   readonly refundRequests: readonly RefundRequest[];
   readonly disputes: readonly Dispute[];
   readonly dueDateChanges: readonly DueDateChange[];
+  /** Reminders sent by this command (each at most once, by its subject, deadline and offset). */
+  readonly reminders: readonly SentReminder[];
   /** Amount to charge the client's payment method before the plan is committed. */
   readonly charge: number;
   /** Money movements, written as one balanced journal entry. */
@@ -78,6 +81,7 @@ export function makePlan(agg: ContractAggregate, actor: Actor, parts: PlanParts)
     refundRequests: parts.refundRequests ?? [],
     disputes: parts.disputes ?? [],
     dueDateChanges: parts.dueDateChanges ?? [],
+    reminders: parts.reminders ?? [],
     charge: parts.charge ?? 0,
     movements,
     ledgerCause: movements.length > 0 ? (parts.ledgerCause ?? null) : null,

@@ -54,8 +54,13 @@ function requireActive(agg: ContractAggregate): Failure | null {
  * not the sweep has run yet.
  */
 export function requireReviewWindowOpen(milestone: Milestone, now: number): Failure | null {
-  return milestone.status === "submitted" && milestone.autoApproveAt !== null && milestone.autoApproveAt <= now
-    ? fail("invalid_state", "the review window has ended: the full amount is being released automatically")
+  return milestone.status === "submitted" &&
+    milestone.autoApproveAt !== null &&
+    milestone.autoApproveAt <= now
+    ? fail(
+        "invalid_state",
+        "the review window has ended: the full amount is being released automatically",
+      )
     : null;
 }
 

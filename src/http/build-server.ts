@@ -6,7 +6,12 @@ import { randomUUID } from "node:crypto";
 import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from "fastify";
 import { errorBody, HttpFailure } from "./errors.js";
 import { installJsonParser } from "./json-body.js";
 import type { RegisteredRoute } from "./route.js";
@@ -44,7 +49,7 @@ export async function buildServer(
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: services.config.bodyLimitBytes,
     genReqId: (request) => requestId(request.headers["x-request-id"]),
-    requestIdLogLabel: "requestId",
+    logController: new LogController({ requestIdLogLabel: "requestId" }),
     ajv: {
       customOptions: {
         removeAdditional: false,
@@ -53,7 +58,20 @@ export async function buildServer(
         allErrors: false,
       },
     },
-    routerOptions: { ignoreTrailingSlash: true },
+    // Ids are opaque: a long one still reaches the handler (401 first, then 404), and the
+    // router's own refusals (an over-long or badly encoded path) keep the documented error shape.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    frameworkErrors: (error, request, routerReply) => {
+      const reply = routerReply as unknown as FastifyReply;
+      const path = request.url.split("?")[0] ?? "";
+      if (error.code === "FST_ERR_BAD_URL" || error.code === "FST_ERR_MAX_PARAM_LENGTH") {
+        void reply.code(404).send(errorBody("not_found", `no route ${request.method} ${path}`));
+        return;
+      }
+      void reply
+        .code(500)
+        .send(errorBody("internal_error", "something went wrong on our side; nothing was changed"));
+    },
   });
   app.addHook("onRequest", (request, reply, done) => {
     void reply.header("x-request-id", request.id);

@@ -54,14 +54,18 @@ interface AjvError {
   params: Record<string, unknown>;
 }
 
-/** `/milestones/0/amount` becomes `milestones[0].amount`. */
+/**
+ * `/milestones/0/amount` becomes `milestones[0].amount`. `extra` is a property name (an unknown
+ * or missing key), never an array index, even when it is made of digits.
+ */
 export function fieldPath(instancePath: string, extra?: string): string {
   const parts = instancePath.split("/").filter(Boolean);
-  if (extra) parts.push(extra);
-  return parts.reduce(
-    (path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part),
+  const path = parts.reduce(
+    (at, part) => (/^\d+$/.test(part) ? `${at}[${part}]` : at ? `${at}.${part}` : part),
     "",
   );
+  if (extra === undefined) return path;
+  return path ? `${path}.${extra}` : extra;
 }
 
 /** The first schema error as our failure, naming the field at fault. */

@@ -91,7 +91,8 @@ async function checkAccess(
   if (access.kind === "staff" && !caller.isStaff)
     throw new HttpFailure(403, "forbidden", "only staff may do this");
   if (access.kind !== "object") return;
-  const parties = await services.parties(access.resource, id);
+  // PostgreSQL cannot hold a NUL character in text: no object has such an id.
+  const parties = id.includes("\u0000") ? undefined : await services.parties(access.resource, id);
   const noun = access.resource.replaceAll("_", " ");
   const party =
     parties &&
@@ -120,6 +121,26 @@ async function checkAccess(
   }
 }
 
+/** The path of the first string or key holding a NUL character (PostgreSQL refuses them). */
+function nulPath(value: unknown, path: string): string | null {
+  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = nulPath(item, `${path}[${index}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      const at = path ? `${path}.${key}` : key;
+      const found = key.includes("\u0000") ? at : nulPath(item, at);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
 function checkValidation(request: FastifyRequest): void {
   if (request.body === INVALID_JSON)
     throw new HttpFailure(400, "validation_failed", "the body is not valid JSON");
@@ -130,6 +151,21 @@ function checkValidation(request: FastifyRequest): void {
       (error.validation ?? []) as Parameters<typeof validationFailure>[0],
       error.validationContext ?? "body",
     );
+  }
+  for (const [part, value] of [
+    ["body", request.body],
+    ["querystring", request.query],
+  ] as const) {
+    const at = nulPath(value, "");
+    if (at !== null) {
+      const field = at || part;
+      throw new HttpFailure(
+        400,
+        "validation_failed",
+        `${field} must not contain NUL characters`,
+        field,
+      );
+    }
   }
 }
 

@@ -91,9 +91,7 @@ export const SubmitBody = Type.Object(
 export const MessageBody = Type.Object({ message: Message }, strict);
 export const ApproveBody = orNoBody(Type.Object({ amount: Type.Optional(Amount) }, strict));
 export const DueDateBody = Type.Object({ dueDate: DueDate }, strict);
-export const RefundRequestBody = orNoBody(
-  Type.Object({ reason: Type.Optional(Reason) }, strict),
-);
+export const RefundRequestBody = orNoBody(Type.Object({ reason: Type.Optional(Reason) }, strict));
 export const DisputeBody = Type.Object(
   { reason: Type.String({ minLength: 1, maxLength: LIMITS.reason }) },
   strict,

@@ -18,6 +18,11 @@ const CARDS: Record<string, CardDetails & { declines: boolean }> = {
   tok_chargeDeclined: { brand: "visa", last4: "0002", declines: true },
 };
 
+/** Only the tokens above: a name such as "constructor" is not a card (Object.prototype). */
+function cardOf(token: string): (CardDetails & { declines: boolean }) | undefined {
+  return Object.hasOwn(CARDS, token) ? CARDS[token] : undefined;
+}
+
 function reference(prefix: string, key: string): string {
   return `${prefix}_${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
 }
@@ -26,12 +31,12 @@ export class SandboxPaymentProvider implements PaymentProvider {
   readonly name = "sandbox";
 
   describeToken(token: string): Promise<CardDetails | null> {
-    const card = CARDS[token];
+    const card = cardOf(token);
     return Promise.resolve(card ? { brand: card.brand, last4: card.last4 } : null);
   }
 
   charge(request: ChargeRequest): Promise<ProviderResult> {
-    const card = CARDS[request.paymentMethodToken];
+    const card = cardOf(request.paymentMethodToken);
     if (!card || card.declines) {
       return Promise.resolve({
         ok: false,

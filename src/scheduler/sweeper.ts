@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { Deps } from "../app/ports.js";
-import { runDueRules, type DueRuleSource } from "../app/run-due-rules.js";
+import { runDueRules, type DueRuleSource, type SweepResult } from "../app/run-due-rules.js";
 
 export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -21,7 +21,7 @@ export class Sweeper {
   ) {}
 
   /** One sweep up to the clock's now; queued behind any sweep already running. */
-  sweepNow(): Promise<{ fired: number; skipped: number }> {
+  sweepNow(): Promise<SweepResult> {
     const next = this.running.then(async () => {
       const now = await this.deps.clock.now();
       const result = await runDueRules(this.deps, this.source, now);

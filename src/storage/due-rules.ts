@@ -1,53 +1,128 @@
 /**
- * Where the sweep finds due rules: submitted milestones past their auto-approval time whose
- * escrow is not frozen by a refund request, and pending refund requests past their response time.
+ * Where the sweep finds due rules, oldest first:
+ * - submitted milestones past their auto-approval time whose escrow no refund request freezes;
+ * - pending refund requests past their response time;
+ * - reminders 3 days and 1 day before each of those, not yet sent. After downtime only the
+ *   latest reminder still ahead of its deadline is sent, and none once the deadline has passed.
  */
 import { sql, type Kysely } from "kysely";
-import type { DueRule, DueRuleSource } from "../app/run-due-rules.js";
+import { ruleKeyOf, type DueRule, type DueRuleSource } from "../app/run-due-rules.js";
+import { REMINDER_DAYS_BEFORE } from "../domain/reminders.js";
+import { DAY_MS } from "../domain/types.js";
 import type { Database } from "./schema.js";
 
+type Db = Kysely<Database>;
+
+function milestoneRows(db: Db, now: number) {
+  return db
+    .selectFrom("milestones as m")
+    .where("m.status", "=", "submitted")
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("refund_requests as r")
+            .select("r.id")
+            .whereRef("r.contract_id", "=", "m.contract_id")
+            .where("r.status", "in", ["pending", "disputed"]),
+        ),
+      ),
+    )
+    .where("m.auto_approve_at", "is not", null)
+    .where("m.auto_approve_at", "<=", now + REMINDER_DAYS_BEFORE[0] * DAY_MS);
+}
+
+function refundRows(db: Db, now: number) {
+  return db
+    .selectFrom("refund_requests as m")
+    .where("m.status", "=", "pending")
+    .where("m.respond_by", "<=", now + REMINDER_DAYS_BEFORE[0] * DAY_MS);
+}
+
 export class SqlDueRules implements DueRuleSource {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Db) {}
 
   async findDue(now: number, limit: number, exclude: ReadonlySet<string>): Promise<DueRule[]> {
-    const excluded = exclude.size > 0 ? [...exclude] : ["-"];
-    const milestones = this.db
-      .selectFrom("milestones as m")
+    const { db } = this;
+    const approvals = milestoneRows(db, now)
       .select([
         sql<string>`'milestone_auto_approval'`.as("kind"),
         "m.id as id",
-        "m.auto_approve_at as due_at",
+        "m.contract_id as contract_id",
+        sql<number>`m.auto_approve_at`.as("due_at"),
+        sql<number>`m.auto_approve_at`.as("deadline"),
+        sql<number>`0`.as("days_before"),
       ])
-      .where("m.status", "=", "submitted")
-      .where("m.auto_approve_at", "<=", now)
-      .where("m.id", "not in", excluded)
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("refund_requests as r")
-              .select("r.id")
-              .whereRef("r.contract_id", "=", "m.contract_id")
-              .where("r.status", "in", ["pending", "disputed"]),
-          ),
-        ),
-      );
-    const refunds = this.db
-      .selectFrom("refund_requests")
-      .select([sql<string>`'refund_auto_approval'`.as("kind"), "id", "respond_by as due_at"])
-      .where("status", "=", "pending")
-      .where("respond_by", "<=", now)
-      .where("id", "not in", excluded);
-    const rows = await milestones
-      .unionAll(refunds)
+      .where("m.auto_approve_at", "<=", now);
+    const refunds = refundRows(db, now)
+      .select([
+        sql<string>`'refund_auto_approval'`.as("kind"),
+        "m.id as id",
+        "m.contract_id as contract_id",
+        sql<number>`m.respond_by`.as("due_at"),
+        sql<number>`m.respond_by`.as("deadline"),
+        sql<number>`0`.as("days_before"),
+      ])
+      .where("m.respond_by", "<=", now);
+    let query = approvals.unionAll(refunds);
+    REMINDER_DAYS_BEFORE.forEach((days, index) => {
+      const next = REMINDER_DAYS_BEFORE[index + 1];
+      const offset = days * DAY_MS;
+      for (const kind of ["milestone", "refund_request"] as const) {
+        const deadline =
+          kind === "milestone" ? sql<number>`m.auto_approve_at` : sql<number>`m.respond_by`;
+        const start =
+          kind === "milestone" ? sql<number>`m.submitted_at` : sql<number>`m.created_at`;
+        const base = kind === "milestone" ? milestoneRows(db, now) : refundRows(db, now);
+        const reminders = base
+          .select([
+            sql<string>`${kind === "milestone" ? "milestone_reminder" : "refund_reminder"}`.as(
+              "kind",
+            ),
+            "m.id as id",
+            "m.contract_id as contract_id",
+            sql<number>`${deadline} - ${offset}`.as("due_at"),
+            deadline.as("deadline"),
+            sql<number>`${days}`.as("days_before"),
+          ])
+          .where(sql<boolean>`${deadline} - ${offset} <= ${now}`)
+          .where(sql<boolean>`${deadline} > ${now}`)
+          // Only offsets shorter than the window: a reminder is never due before the clock started.
+          .where(sql<boolean>`${start} < ${deadline} - ${offset}`)
+          .where((eb) =>
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom("reminders_sent as s")
+                  .select("s.subject_id")
+                  .whereRef("s.subject_id", "=", "m.id")
+                  .where(sql<boolean>`s.deadline = ${deadline}`)
+                  .where("s.days_before", "=", days),
+              ),
+            ),
+          );
+        query = query.unionAll(
+          next === undefined
+            ? reminders
+            : reminders.where(sql<boolean>`${deadline} - ${next * DAY_MS} > ${now}`),
+        );
+      }
+    });
+    const rows = await query
       .orderBy("due_at")
       .orderBy("id")
-      .limit(limit)
+      .limit(limit + exclude.size)
       .execute();
-    return rows.map((r) => ({
-      kind: r.kind as DueRule["kind"],
-      id: r.id,
-      dueAt: Number(r.due_at),
-    }));
+    return rows
+      .map((r) => ({
+        kind: r.kind as DueRule["kind"],
+        id: r.id,
+        contractId: r.contract_id,
+        dueAt: Number(r.due_at),
+        deadline: Number(r.deadline),
+        daysBefore: Number(r.days_before),
+      }))
+      .filter((rule) => !exclude.has(ruleKeyOf(rule)))
+      .slice(0, limit);
   }
 }

@@ -169,7 +169,16 @@ export interface RateLimitsTable {
   count: number;
 }
 
+export interface RemindersSentTable {
+  subject_id: string;
+  deadline: number;
+  days_before: number;
+  contract_id: string;
+  sent_at: number;
+}
+
 export interface Database {
+  reminders_sent: RemindersSentTable;
   rate_limits: RateLimitsTable;
   users: UsersTable;
   sessions: SessionsTable;

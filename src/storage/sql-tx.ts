@@ -171,6 +171,20 @@ export class SqlTx implements Tx {
     await this.upsert("refund_requests", plan.refundRequests.map(refundRequestToRow));
     await this.upsert("disputes", plan.disputes.map(disputeToRow));
     await this.upsert("due_date_changes", plan.dueDateChanges.map(dueDateChangeToRow));
+    if (plan.reminders.length > 0) {
+      await this.db
+        .insertInto("reminders_sent")
+        .values(
+          plan.reminders.map((r) => ({
+            subject_id: r.id,
+            deadline: r.deadline,
+            days_before: r.daysBefore,
+            contract_id: plan.contract.id,
+            sent_at: r.sentAt,
+          })),
+        )
+        .execute();
+    }
     await this.postJournalEntry(plan, info);
     if (plan.events.length > 0) {
       await this.db

@@ -158,7 +158,7 @@ describe.each(DIALECTS)("due dates (%s)", (dialect) => {
     // Nothing else happens: no timed rule, no money, no status change.
     const eventsBefore = await countRows(engine, "events");
     engine.clock.toDay(8);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["funded", "pending"]);
     expect(await escrow(engine, contractId)).toBe(50_000);
     expect(await countRows(engine, "events")).toBe(eventsBefore);

@@ -146,7 +146,7 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
     );
 
     engine.clock.toDay(15);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["submitted", "cancelled"]);
     expect(await earned(engine, freelancer)).toBe(0);
     expect(await escrow(engine, contractId)).toBe(50_000);
@@ -180,7 +180,7 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
       "invalid_state",
     );
     engine.clock.toDay(20);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await engine.violations()).toEqual([]);
   });
 
@@ -193,12 +193,12 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
     await engine.must((ctx) => requestRefund(ctx, client, contractId));
 
     engine.clock.toDay(10, -SECOND);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect((await refundRequests(engine, contractId))[0]!.status).toBe("pending");
     expect(await escrow(engine, contractId)).toBe(50_000);
 
     engine.clock.toDay(10);
-    expect(await engine.sweep()).toEqual({ fired: 1, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 1, skipped: 0 });
     expect((await refundRequests(engine, contractId))[0]).toMatchObject({
       status: "auto_approved",
       answered_at: at(10),
@@ -218,12 +218,12 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
     await engine.must((ctx) => requestRefund(ctx, client, contractId));
 
     engine.clock.toDay(9);
-    expect(await engine.sweep()).toEqual({ fired: 1, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 1, skipped: 0 });
     expect((await refundRequests(engine, contractId))[0]!.status).toBe("auto_approved");
     expect(await statuses(engine, contractId)).toEqual(["refunded", "cancelled"]);
 
     engine.clock.toDay(15);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect((await milestone(engine, ids[0]!)).released_amount).toBe(0);
     expect(await earned(engine, freelancer)).toBe(0);
     expect(await charged(engine, client)).toBe(0);
@@ -238,7 +238,7 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
     await engine.must((ctx) => requestRefund(ctx, client, contractId));
 
     engine.clock.toDay(20);
-    expect(await engine.sweep()).toEqual({ fired: 1, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 1, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["refunded", "cancelled"]);
     expect(await earned(engine, freelancer)).toBe(0);
     expect(await charged(engine, client)).toBe(0);
@@ -271,7 +271,7 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
       "invalid_state",
     );
     engine.clock.toDay(30);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["submitted", "cancelled"]);
     expect(await escrow(engine, contractId)).toBe(50_000);
 
@@ -433,7 +433,7 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
 
     // The cancelled request's day-10 deadline does nothing; the freelancer can no longer answer.
     engine.clock.toDay(11);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await escrow(engine, contractId)).toBe(50_000);
     expect(await outcome(engine, (ctx) => approveRefund(ctx, freelancer, requestId))).toBe(
       "invalid_state",
@@ -469,7 +469,7 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
     const requestId = await openRequest(contractId);
 
     engine.clock.toDay(15);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["submitted", "cancelled"]);
 
     engine.clock.toDay(16);
@@ -484,7 +484,7 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
     expect(JSON.parse(auto!.data)).toMatchObject({ milestoneId: ids[0], releasedAmount: 50_000 });
     expect((await submissions(engine, ids[0]!))[0]!.review_outcome).toBe("auto_approved");
     engine.clock.toDay(17);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await earned(engine, freelancer)).toBe(50_000);
     expect(await engine.violations()).toEqual([]);
   });
@@ -500,9 +500,9 @@ describe.each(DIALECTS)("refunds and disputes (%s)", (dialect) => {
     expect(await statuses(engine, contractId)).toEqual(["submitted", "cancelled"]);
 
     engine.clock.toDay(15, -SECOND);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     engine.clock.toDay(15);
-    expect(await engine.sweep()).toEqual({ fired: 1, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 1, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["paid", "cancelled"]);
     expect(await earned(engine, freelancer)).toBe(50_000);
     expect(await engine.violations()).toEqual([]);

@@ -40,14 +40,14 @@ describe.each(DIALECTS)("the review clock (%s)", (dialect) => {
     expect((await milestone(engine, ids[0]!)).auto_approve_at).toBe(at(17));
 
     engine.clock.toDay(10);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     engine.clock.toDay(17, -SECOND);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["submitted", "pending"]);
     expect(await earned(engine, freelancer)).toBe(0);
 
     engine.clock.toDay(17);
-    expect(await engine.sweep()).toEqual({ fired: 1, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 1, skipped: 0 });
     const row = await milestone(engine, ids[0]!);
     expect(row.status).toBe("paid");
     expect(row.released_amount).toBe(50_000);
@@ -58,7 +58,7 @@ describe.each(DIALECTS)("the review clock (%s)", (dialect) => {
     expect(submission).toMatchObject({ review_outcome: "auto_approved", reviewed_at: at(17) });
     // It happens once: a later sweep finds nothing.
     engine.clock.toDay(18);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await earned(engine, freelancer)).toBe(50_000);
     expect(await engine.violations()).toEqual([]);
   });
@@ -94,9 +94,9 @@ describe.each(DIALECTS)("the review clock (%s)", (dialect) => {
     expect((await milestone(engine, ids[0]!)).auto_approve_at).toBeNull();
 
     engine.clock.toDay(14);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     engine.clock.toDay(30);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["changes_requested"]);
     expect(await earned(engine, freelancer)).toBe(0);
     expect(await escrow(engine, contractId)).toBe(50_000);
@@ -116,13 +116,13 @@ describe.each(DIALECTS)("the review clock (%s)", (dialect) => {
     expect((await milestone(engine, ids[0]!)).auto_approve_at).toBe(at(24));
 
     engine.clock.toDay(14);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     engine.clock.toDay(24, -SECOND);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["submitted"]);
 
     engine.clock.toDay(24);
-    expect(await engine.sweep()).toEqual({ fired: 1, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 1, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["paid"]);
     expect(await earned(engine, freelancer)).toBe(50_000);
     const rows = await submissions(engine, ids[0]!);
@@ -138,7 +138,7 @@ describe.each(DIALECTS)("the review clock (%s)", (dialect) => {
     engine.clock.toDay(13);
     await engine.must((ctx) => approveMilestone(ctx, client, ids[0]!, 45_000));
     engine.clock.toDay(14);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
 
     expect(await earned(engine, freelancer)).toBe(45_000);
     expect(await escrow(engine, contractId)).toBe(5_000);
@@ -162,8 +162,8 @@ describe.each(DIALECTS)("the review clock (%s)", (dialect) => {
     await engine.must((ctx) => submitWork(ctx, freelancer, first.ids[0]!, { message: "a" }));
 
     engine.clock.toDay(40);
-    expect(await engine.sweep()).toEqual({ fired: 2, skipped: 0 });
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 2, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await earned(engine, freelancer)).toBe(50_000);
     expect(await earned(engine, other)).toBe(7_000);
     const [auto] = await eventsOf(engine, first.contractId, "milestone.auto_approved");

@@ -48,10 +48,10 @@ describe.each(DIALECTS)("configured windows (%s)", (dialect) => {
     expect((await milestone(engine, ids[0]!)).auto_approve_at).toBe(at(4));
 
     engine.clock.toDay(4, -SECOND);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["submitted"]);
     engine.clock.toDay(4);
-    expect(await engine.sweep()).toEqual({ fired: 1, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 1, skipped: 0 });
     expect(await statuses(engine, contractId)).toEqual(["paid"]);
     expect(await earned(engine, freelancer)).toBe(50_000);
     expect(await engine.violations()).toEqual([]);
@@ -66,10 +66,10 @@ describe.each(DIALECTS)("configured windows (%s)", (dialect) => {
     expect((await refundRequests(engine, contractId))[0]!.respond_by).toBe(at(3));
 
     engine.clock.toDay(3, -SECOND);
-    expect(await engine.sweep()).toEqual({ fired: 0, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 0, skipped: 0 });
     expect(await charged(engine, client)).toBe(-50_000);
     engine.clock.toDay(3);
-    expect(await engine.sweep()).toEqual({ fired: 1, skipped: 0 });
+    expect(await engine.sweep()).toMatchObject({ fired: 1, skipped: 0 });
     expect((await refundRequests(engine, contractId))[0]!.status).toBe("auto_approved");
     expect(await statuses(engine, contractId)).toEqual(["refunded"]);
     expect(await charged(engine, client)).toBe(0);
@@ -122,10 +122,10 @@ describe.each(DIALECTS)("configured windows (%s)", (dialect) => {
 
     const sweep = (day: number) =>
       runDueRules(later, new SqlDueRules(engine.database.handle.db), at(day));
-    expect(await sweep(5)).toEqual({ fired: 1, skipped: 0 });
+    expect(await sweep(5)).toMatchObject({ fired: 1, skipped: 0 });
     expect(await statuses(engine, early.contractId)).toEqual(["paid"]);
     expect(await statuses(engine, lateId)).toEqual(["submitted"]);
-    expect(await sweep(16)).toEqual({ fired: 1, skipped: 0 });
+    expect(await sweep(16)).toMatchObject({ fired: 1, skipped: 0 });
     expect(await statuses(engine, lateId)).toEqual(["paid"]);
     expect(await earned(engine, freelancer)).toBe(70_000);
     expect(await engine.violations()).toEqual([]);

@@ -50,7 +50,10 @@ export async function adminQuery(text: string, values: unknown[] = []): Promise<
  */
 async function dropDatabase(name: string): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const { rows } = await adminQuery("select count(*)::int as n from pg_stat_activity where datname = $1", [name]);
+    const { rows } = await adminQuery(
+      "select count(*)::int as n from pg_stat_activity where datname = $1",
+      [name],
+    );
     if ((rows[0] as { n: number }).n === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

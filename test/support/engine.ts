@@ -26,7 +26,7 @@ export interface TestEngine {
   /** Runs `fn` and fails the test if the rules refused it. */
   must<T>(fn: (ctx: CommandContext) => Promise<Result<T>>): Promise<T>;
   user(name: string, options?: { card?: string | null; staff?: boolean }): Promise<Caller & User>;
-  sweep(): Promise<{ fired: number; skipped: number }>;
+  sweep(): Promise<{ fired: number; reminders: number; skipped: number }>;
   violations(): Promise<unknown[]>;
   close(): Promise<void>;
 }

@@ -46,7 +46,10 @@ export interface TestServer {
 
 let counter = 0;
 
-export function testConfig(location: TestDatabase["location"], env: Record<string, string> = {}): Config {
+export function testConfig(
+  location: TestDatabase["location"],
+  env: Record<string, string> = {},
+): Config {
   return loadConfig({
     ESCROW_TEST_CLOCK: "1",
     ESCROW_INSECURE_FAST_PASSWORD_HASH: "1",
@@ -57,7 +60,10 @@ export function testConfig(location: TestDatabase["location"], env: Record<strin
   });
 }
 
-export async function createTestServer(dialect: Dialect = "sqlite", env: Record<string, string> = {}): Promise<TestServer> {
+export async function createTestServer(
+  dialect: Dialect = "sqlite",
+  env: Record<string, string> = {},
+): Promise<TestServer> {
   const database = await createTestDatabase(dialect);
   const config = testConfig(database.location, env);
   const app = await createApp(config, pino({ level: "silent" }));
@@ -70,10 +76,16 @@ export async function createTestServer(dialect: Dialect = "sqlite", env: Record<
     if (options.raw !== undefined) payload = options.raw;
     else if (options.body !== undefined) payload = JSON.stringify(options.body);
     if (payload !== undefined) headers["content-type"] ??= "application/json";
-    const response = await inject.inject({ method: method as "GET", url, headers, ...(payload === undefined ? {} : { payload }) });
+    const response = await inject.inject({
+      method: method as "GET",
+      url,
+      headers,
+      ...(payload === undefined ? {} : { payload }),
+    });
     const text = response.body;
     let body: unknown = text;
-    if ((response.headers["content-type"] ?? "").toString().includes("json") && text.length > 0) body = JSON.parse(text);
+    if ((response.headers["content-type"] ?? "").toString().includes("json") && text.length > 0)
+      body = JSON.parse(text);
     return { status: response.statusCode, body: body as never, headers: response.headers, text };
   };
 
@@ -83,12 +95,17 @@ export async function createTestServer(dialect: Dialect = "sqlite", env: Record<
     request,
     async signUp(name, options = {}) {
       const email = `${name.toLowerCase()}.${++counter}.${Date.now()}@example.test`;
-      const answer = await request("POST", "/v1/auth/signup", { body: { email, password: "correct horse battery", name } });
+      const answer = await request("POST", "/v1/auth/signup", {
+        body: { email, password: "correct horse battery", name },
+      });
       if (answer.status !== 201) throw new Error(`signup failed: ${answer.text}`);
       const user: TestUser = { id: answer.body.user.id, email, name, token: answer.body.token };
       const card = options.card === undefined ? "tok_visa" : options.card;
       if (card) {
-        const added = await request("POST", "/v1/payment-methods", { token: user.token, body: { token: card } });
+        const added = await request("POST", "/v1/payment-methods", {
+          token: user.token,
+          body: { token: card },
+        });
         if (added.status !== 201) throw new Error(`payment method failed: ${added.text}`);
       }
       return user;
@@ -101,7 +118,9 @@ export async function createTestServer(dialect: Dialect = "sqlite", env: Record<
       return { id: login.body.user.id, email, name: "Dispute team", token: login.body.token };
     },
     async advanceDays(days) {
-      const answer = await request("POST", "/v1/test-clock/advance", { body: { seconds: Math.round(days * 86400) } });
+      const answer = await request("POST", "/v1/test-clock/advance", {
+        body: { seconds: Math.round(days * 86400) },
+      });
       if (answer.status !== 200) throw new Error(`advance failed: ${answer.text}`);
     },
     violations: () => verifyLedger(database.handle.db),
@@ -128,7 +147,11 @@ export async function offer(
       title: "Logo and website",
       description: "A new brand",
       currency,
-      milestones: amounts.map((amount, i) => ({ title: `Milestone ${i + 1}`, amount, description: `Deliverable ${i + 1}` })),
+      milestones: amounts.map((amount, i) => ({
+        title: `Milestone ${i + 1}`,
+        amount,
+        description: `Deliverable ${i + 1}`,
+      })),
     },
   });
   if (answer.status !== 201) throw new Error(`offer failed: ${answer.text}`);

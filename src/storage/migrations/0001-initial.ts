@@ -240,6 +240,17 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .column("created_at")
     .execute();
 
+  // Each reminder is sent once per subject, deadline and offset (R14, R18).
+  await db.schema
+    .createTable("reminders_sent")
+    .addColumn("subject_id", "text", (c) => c.notNull())
+    .addColumn("deadline", "bigint", (c) => c.notNull())
+    .addColumn("days_before", "integer", (c) => c.notNull())
+    .addColumn("contract_id", "text", (c) => c.notNull().references("contracts.id"))
+    .addColumn("sent_at", "bigint", (c) => c.notNull())
+    .addPrimaryKeyConstraint("reminders_sent_pk", ["subject_id", "deadline", "days_before"])
+    .execute();
+
   // Fixed-window counters for login throttling, shared by every server on the database.
   await db.schema
     .createTable("rate_limits")
