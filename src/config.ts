@@ -22,6 +22,8 @@ export interface Config {
   readonly publicUrl: string;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
+  /** Migrate the database at start (default); off for fleets that run `escrow migrate` first. */
+  readonly autoMigrate: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -109,5 +111,6 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: publicUrl(env, port),
     logLevel: env.LOG_LEVEL ?? "info",
     bodyLimitBytes: integer(env, "ESCROW_BODY_LIMIT_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+    autoMigrate: env.ESCROW_AUTO_MIGRATE === undefined ? true : flag(env, "ESCROW_AUTO_MIGRATE"),
   };
 }

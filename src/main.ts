@@ -19,7 +19,7 @@ import { Sweeper } from "./scheduler/sweeper.js";
 import { openPostgres, openSqlite, type DatabaseHandle } from "./storage/database.js";
 import { SqlDueRules } from "./storage/due-rules.js";
 import { Lists } from "./storage/lists.js";
-import { migrateToLatest } from "./storage/migrate.js";
+import { migrateToLatest, requireCurrentSchema } from "./storage/migrate.js";
 import { partiesOf } from "./storage/parties.js";
 import { ReadModel } from "./storage/read-model.js";
 import { ReportQueries } from "./storage/report.js";
@@ -79,8 +79,12 @@ export async function createApp(
   const handle = openDatabase(config);
   try {
     await checkDurability(handle);
-    const applied = await migrateToLatest(handle);
-    if (applied.length > 0) logger.info({ applied }, "database migrated");
+    if (config.autoMigrate) {
+      const applied = await migrateToLatest(handle);
+      if (applied.length > 0) logger.info({ applied }, "database migrated");
+    } else {
+      await requireCurrentSchema(handle);
+    }
     return await assemble(config, logger, handle, options);
   } catch (error) {
     await handle.close();

@@ -95,6 +95,11 @@ export interface IdempotencyRecord {
 export interface Tx {
   /** Loads a contract with its milestones and open refund request, locking the contract row. */
   loadAggregate(contractId: string): Promise<ContractAggregate | undefined>;
+  /**
+   * Takes the contract's row lock without waiting: false when another transaction holds it.
+   * The sweep uses it so that servers sweeping together split the work instead of queueing.
+   */
+  tryLockContract(contractId: string): Promise<boolean>;
   findMilestone(id: string): Promise<Milestone | undefined>;
   findOpenSubmission(milestoneId: string): Promise<Submission | null>;
   findRefundRequest(id: string): Promise<RefundRequest | undefined>;

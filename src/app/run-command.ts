@@ -19,6 +19,11 @@ export interface Idempotency extends IdempotencyScope {
 
 export interface CommandSpec<T> {
   readonly idempotency?: Idempotency | undefined;
+  /**
+   * A contract to lock first, without waiting; if another transaction holds it the command is
+   * not run and the outcome is `skipped` (the sweep tries again on its next pass).
+   */
+  readonly lockFirst?: string | undefined;
   readonly execute: (ctx: CommandContext) => Promise<Result<T>>;
   /** Turns the outcome into the answer that is stored for replays; runs in the transaction. */
   readonly respond: (result: Result<T>, tx: Tx, now: number) => Promise<StoredResponse>;
@@ -27,12 +32,16 @@ export interface CommandSpec<T> {
 export interface CommandOutcome {
   readonly response: StoredResponse;
   readonly replayed: boolean;
+  readonly skipped?: boolean;
 }
 
 export async function runCommand<T>(deps: Deps, spec: CommandSpec<T>): Promise<CommandOutcome> {
   const now = await deps.clock.now();
   return deps.store.write(async (tx) => {
     const { idempotency } = spec;
+    if (spec.lockFirst !== undefined && !(await tx.tryLockContract(spec.lockFirst))) {
+      return { response: { status: 409, body: null }, replayed: false, skipped: true };
+    }
     if (idempotency) {
       const existing = await tx.claimIdempotencyKey(idempotency, idempotency.fingerprint, now);
       if (existing) return replay(spec, tx, now, idempotency, existing);

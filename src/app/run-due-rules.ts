@@ -46,6 +46,7 @@ async function fire(deps: Deps, rule: DueRule, now: number) {
   // The command runs at the sweep's `now`: the history records when the money actually moved.
   const at = { ...deps, clock: { now: () => Promise.resolve(now) } };
   const outcome = await runCommand(at, {
+    lockFirst: rule.contractId,
     idempotency: {
       userId: "system",
       endpoint: rule.kind,

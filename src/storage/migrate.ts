@@ -37,9 +37,7 @@ function migrator(handle: DatabaseHandle): Migrator {
 
 export class SchemaMismatchError extends Error {}
 
-/** Applies every migration this build knows; refuses a database migrated by a newer build. */
-export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]> {
-  const m = migrator(handle);
+async function refuseNewer(handle: DatabaseHandle): Promise<string[]> {
   const known = new Set(Object.keys(MIGRATIONS));
   const executedNames = await executedMigrationNames(handle);
   const unknown = executedNames.filter((name) => !known.has(name));
@@ -48,6 +46,27 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]>
       `the database schema is newer than this server understands (unknown migrations: ${unknown.join(", ")}); upgrade the server`,
     );
   }
+  return executedNames;
+}
+
+/**
+ * For fleets that migrate as a separate step (ESCROW_AUTO_MIGRATE=0): refuses a schema older or
+ * newer than this build, naming what to do.
+ */
+export async function requireCurrentSchema(handle: DatabaseHandle): Promise<void> {
+  const executed = new Set(await refuseNewer(handle));
+  const pending = Object.keys(MIGRATIONS).filter((name) => !executed.has(name));
+  if (pending.length > 0) {
+    throw new SchemaMismatchError(
+      `the database schema is older than this server (pending migrations: ${pending.join(", ")}); run "escrow migrate" first`,
+    );
+  }
+}
+
+/** Applies every migration this build knows; refuses a database migrated by a newer build. */
+export async function migrateToLatest(handle: DatabaseHandle): Promise<string[]> {
+  const m = migrator(handle);
+  await refuseNewer(handle);
   const { error, results } = await m.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error("migration failed");
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);

@@ -75,6 +75,19 @@ export class SqlTx implements Tx {
     };
   }
 
+  async tryLockContract(contractId: string): Promise<boolean> {
+    // SQLite has one writer at a time: holding the transaction is holding every lock.
+    if (this.dialect === "sqlite") return true;
+    const row = await this.db
+      .selectFrom("contracts")
+      .select("id")
+      .where("id", "=", contractId)
+      .forUpdate()
+      .skipLocked()
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async findMilestone(id: string) {
     const row = await this.db
       .selectFrom("milestones")
