@@ -42,7 +42,9 @@ export function ruleKeyOf(rule: DueRule): string {
   return `${rule.kind}:${rule.id}:${rule.deadline}:${rule.daysBefore}`;
 }
 
-async function fire(deps: Deps, rule: DueRule, now: number) {
+type Fired = "done" | "refused" | "busy";
+
+async function fire(deps: Deps, rule: DueRule, now: number): Promise<Fired> {
   // The command runs at the sweep's `now`: the history records when the money actually moved.
   const at = { ...deps, clock: { now: () => Promise.resolve(now) } };
   const outcome = await runCommand(at, {
@@ -73,8 +75,12 @@ async function fire(deps: Deps, rule: DueRule, now: number) {
     },
     respond: (result) => Promise.resolve({ status: result.ok ? 200 : 409, body: null }),
   });
-  return outcome.response.status === 200;
+  if (outcome.skipped) return "busy";
+  return outcome.response.status === 200 ? "done" : "refused";
 }
+
+const BUSY_RETRY_MS = 10;
+const BUSY_RETRIES = 200;
 
 /** Runs every rule due up to `now`, in due order, until none is left. */
 export async function runDueRules(
@@ -88,13 +94,24 @@ export async function runDueRules(
   let skipped = 0;
   // A rule whose command is refused stays due; remember it so one sweep does not spin on it.
   const refused = new Set<string>();
-  for (;;) {
-    const batch = await source.findDue(now, batchSize, refused);
-    if (batch.length === 0) return { fired, reminders, skipped };
+  // A rule whose contract another transaction holds (a user's command, another server's sweep)
+  // is tried again after the others, so the sweep ends with everything due done.
+  const busy = new Set<string>();
+  for (let retries = 0; ;) {
+    const batch = await source.findDue(now, batchSize, new Set([...refused, ...busy]));
+    if (batch.length === 0) {
+      if (busy.size === 0 || ++retries > BUSY_RETRIES) return { fired, reminders, skipped };
+      busy.clear();
+      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+      continue;
+    }
     for (const rule of batch) {
-      if (await fire(deps, rule, now)) {
+      const result = await fire(deps, rule, now);
+      if (result === "done") {
         if (rule.daysBefore > 0) reminders++;
         else fired++;
+      } else if (result === "busy") {
+        busy.add(ruleKeyOf(rule));
       } else {
         skipped++;
         refused.add(ruleKeyOf(rule));

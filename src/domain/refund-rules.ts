@@ -40,6 +40,19 @@ function checkRefundCommand(request: RefundRequest, command: RefundRequestComman
       );
 }
 
+/**
+ * R18: once the response window has ended the refund is approved automatically; a late answer
+ * would race the sweep, so it is refused whether or not the sweep has run yet.
+ */
+function requireResponseWindowOpen(request: RefundRequest, now: number): Failure | null {
+  return request.status === "pending" && request.respondBy <= now
+    ? fail(
+        "invalid_state",
+        "the response window has ended: the refund is being approved automatically",
+      )
+    : null;
+}
+
 /** R17: after the contract has ended, the client may ask for all the escrow back. */
 export function decideRequestRefund(
   agg: ContractAggregate,
@@ -145,7 +158,8 @@ export function decideApproveRefund(
 ): Result<Plan> {
   const refused =
     authorize(agg.contract, caller, "freelancer", "refund request") ??
-    checkRefundCommand(request, "approve");
+    checkRefundCommand(request, "approve") ??
+    requireResponseWindowOpen(request, ctx.now);
   if (refused) return refused;
   return approveRefund(agg, request, false, caller, ctx);
 }
@@ -175,7 +189,8 @@ export function decideDisputeRefund(
   const refused =
     authorize(agg.contract, caller, "freelancer", "refund request") ??
     checkText(reason, "reason", LIMITS.reason, true) ??
-    checkRefundCommand(request, "dispute");
+    checkRefundCommand(request, "dispute") ??
+    requireResponseWindowOpen(request, ctx.now);
   if (refused) return refused;
   const dispute: Dispute = {
     id: ctx.newId("dsp"),

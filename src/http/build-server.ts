@@ -12,6 +12,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
 } from "fastify";
+import { ConcurrentChangeError } from "../app/errors.js";
 import { errorBody, HttpFailure } from "./errors.js";
 import { installJsonParser } from "./json-body.js";
 import type { RegisteredRoute } from "./route.js";
@@ -102,6 +103,16 @@ export async function buildServer(
     if (error instanceof HttpFailure) {
       for (const [name, value] of Object.entries(error.headers)) void reply.header(name, value);
       return reply.code(error.status).send(errorBody(error.code, error.message, error.field));
+    }
+    if (error instanceof ConcurrentChangeError) {
+      return reply
+        .code(409)
+        .send(
+          errorBody(
+            "invalid_state",
+            "this was changed at the same moment by another request; reload and try again",
+          ),
+        );
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

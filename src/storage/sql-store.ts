@@ -5,6 +5,7 @@
  * UPDATE), retried a bounded number of times on deadlock or serialization failure.
  */
 import { sql, type Kysely } from "kysely";
+import { ConcurrentChangeError } from "../app/errors.js";
 import type { Store, Tx } from "../app/ports.js";
 import type { DatabaseHandle } from "./database.js";
 import type { Database } from "./schema.js";
@@ -12,6 +13,20 @@ import { SqlTx } from "./sql-tx.js";
 
 const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
 const MAX_ATTEMPTS = 5;
+
+/** A unique constraint refused the write: PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY. */
+function uniqueViolation(error: unknown): string | null {
+  const { code, constraint, message } = (error ?? {}) as {
+    code?: unknown;
+    constraint?: unknown;
+    message?: unknown;
+  };
+  if (code === "23505") return typeof constraint === "string" ? constraint : "unique";
+  if (code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+    return typeof message === "string" ? message : "unique";
+  }
+  return null;
+}
 
 function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -26,6 +41,8 @@ export class SqlStore implements Store {
       try {
         return await this.once(fn);
       } catch (error) {
+        const unique = uniqueViolation(error);
+        if (unique !== null) throw new ConcurrentChangeError(unique);
         if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
       }
     }

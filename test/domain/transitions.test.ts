@@ -587,9 +587,10 @@ const REFUND_CALLERS: Record<RefundRequestCommand, Caller | "system"> = {
 
 const SPLIT = { refundAmount: 600, releaseAmount: 400, reason: "partly delivered" };
 
-function refundAggregate(status: RefundRequestStatus) {
-  // The response window has ended, so R18's automatic approval may fire when allowed.
-  const request = makeRefundRequest(status, { respondBy: NOW - 1 });
+function refundAggregate(status: RefundRequestStatus, windowEnded = false) {
+  // For the timed rule the response window has ended, so R18's automatic approval may fire;
+  // for the freelancer's answers it is still open (after it ends, R18 alone decides).
+  const request = makeRefundRequest(status, { respondBy: windowEnded ? NOW - 1 : NOW + 1 });
   const open = status === "pending" || status === "disputed";
   const agg = makeAggregate({
     contract: { status: "ended" },
@@ -600,7 +601,7 @@ function refundAggregate(status: RefundRequestStatus) {
 }
 
 function runRefund(command: RefundRequestCommand, status: RefundRequestStatus) {
-  const { agg, request } = refundAggregate(status);
+  const { agg, request } = refundAggregate(status, command === "auto_approve");
   const ctx = context();
   switch (command) {
     case "approve":
@@ -1040,5 +1041,24 @@ describe("after the review window has ended", () => {
       planOf(decideRequestChanges(agg, CLIENT, submitted, null, "in time", context())).milestones[0]
         ?.status,
     ).toBe("changes_requested");
+  });
+});
+
+describe("after the refund response window has ended", () => {
+  it("R18: the freelancer can no longer approve or dispute; the timed rule approves", () => {
+    const request = makeRefundRequest("pending", { respondBy: NOW });
+    const agg = makeAggregate({
+      contract: { status: "ended" },
+      milestones: [makeMilestone(1, "funded")],
+      openRefundRequest: request,
+    });
+    expectFailure(decideApproveRefund(agg, FREELANCER, request, context()), "invalid_state");
+    expectFailure(
+      decideDisputeRefund(agg, FREELANCER, request, "late", context()),
+      "invalid_state",
+    );
+    expect(planOf(decideAutoApproveRefund(agg, request, context())).refundRequests[0]?.status).toBe(
+      "auto_approved",
+    );
   });
 });

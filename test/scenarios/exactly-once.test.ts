@@ -1,3 +1,4 @@
+import { ConcurrentChangeError } from "../../src/app/errors.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { commitPlan } from "../../src/app/commit-plan.js";
 import { runCommand, type CommandSpec } from "../../src/app/run-command.js";
@@ -54,7 +55,9 @@ describe.each(DIALECTS)("money moves once (%s)", (dialect) => {
     engine.clock.toDay(14);
     const postingsBefore = await countRows(engine, "postings");
 
-    await expect(engine.run((ctx) => commitPlan(ctx, ok<Plan>(stale)))).rejects.toThrow(/unique/i);
+    await expect(engine.run((ctx) => commitPlan(ctx, ok<Plan>(stale)))).rejects.toThrow(
+      ConcurrentChangeError,
+    );
 
     expect(await countRows(engine, "postings")).toBe(postingsBefore);
     expect(await earned(engine, freelancer)).toBe(40_000);

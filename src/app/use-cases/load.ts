@@ -38,11 +38,11 @@ export function decideContext(ctx: CommandContext): DecideContext {
 export async function onContract(
   ctx: CommandContext,
   contractId: string,
-  decide: (agg: ContractAggregate, dctx: DecideContext) => Result<Plan>,
+  decide: (agg: ContractAggregate, dctx: DecideContext) => Result<Plan> | Promise<Result<Plan>>,
 ): Promise<Result<Plan>> {
   const loaded = await loadContract(ctx, contractId);
   if (!loaded.ok) return loaded;
-  return commitPlan(ctx, decide(loaded.value, decideContext(ctx)));
+  return commitPlan(ctx, await decide(loaded.value, decideContext(ctx)));
 }
 
 /** The same for commands addressed to a milestone. */
@@ -69,8 +69,9 @@ export async function onRefundRequest(
 ): Promise<Result<Plan>> {
   const found = await ctx.tx.findRefundRequest(refundRequestId);
   if (!found) return fail("not_found", "refund request not found");
-  return onContract(ctx, found.contractId, (agg, dctx) => {
-    const current = agg.openRefundRequest?.id === found.id ? agg.openRefundRequest : found;
+  return onContract(ctx, found.contractId, async (agg, dctx) => {
+    // Read again under the contract lock: the first read may predate a concurrent answer.
+    const current = (await ctx.tx.findRefundRequest(refundRequestId)) ?? found;
     return decide(agg, current, dctx);
   });
 }

@@ -14,12 +14,11 @@ export async function resolveDispute(
   const found = await ctx.tx.findDispute(disputeId);
   const request = found && (await ctx.tx.findRefundRequest(found.refundRequestId));
   if (!found || !request) return fail("not_found", "dispute not found");
-  return onContract(ctx, found.contractId, (agg, dctx) => {
-    // Read under the contract lock: the open request is current. A request that is no longer
-    // open is in a final state, so the earlier read of it cannot be stale.
-    const current = agg.openRefundRequest?.id === request.id ? agg.openRefundRequest : request;
-    const dispute =
-      current.status === "disputed" ? found : { ...found, status: "resolved" as const };
+  return onContract(ctx, found.contractId, async (agg, dctx) => {
+    // Read both again under the contract lock: the first reads may predate a concurrent
+    // resolution by another staff member.
+    const dispute = (await ctx.tx.findDispute(disputeId)) ?? found;
+    const current = (await ctx.tx.findRefundRequest(found.refundRequestId)) ?? request;
     return decideResolveDispute(agg, caller, dispute, current, split, dctx);
   });
 }
