@@ -4,7 +4,9 @@ import { POSTGRES_URL } from "./support/dialects.js";
 
 export default async function setup(): Promise<void> {
   if (!POSTGRES_URL) {
-    console.warn("PostgreSQL suites are OFF (ESCROW_TEST_POSTGRES_URL=off): only SQLite is tested.");
+    console.warn(
+      "PostgreSQL suites are OFF (ESCROW_TEST_POSTGRES_URL=off): only SQLite is tested.",
+    );
     return;
   }
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 5000 });
