@@ -9,7 +9,7 @@ import { client, startServerProcess, type ServerProcess } from "../support/proce
 
 describe.runIf(POSTGRES_URL !== undefined)("the lifecycle across two servers", () => {
   let database: TestDatabase;
-  let servers: ServerProcess[] = [];
+  const servers: ServerProcess[] = [];
   const seed = Number(process.env.ESCROW_RACE_SEED ?? Date.now() % 1_000_000);
   let state = seed;
   const api = (
