@@ -12,6 +12,7 @@ import { Sessions } from "./auth/sessions.js";
 import type { Config } from "./config.js";
 import { buildServer, type BuiltServer, type ServerOptions } from "./http/build-server.js";
 import type { Services, TestClockControl } from "./http/services.js";
+import { webApp, webAppBuilt } from "./http/web-app.js";
 import { UlidGenerator } from "./infra/ids.js";
 import { SystemClock } from "./infra/system-clock.js";
 import { SandboxPaymentProvider } from "./payments/sandbox.js";
@@ -165,7 +166,8 @@ async function assemble(
   };
   const server = await buildServer(services, {
     logger: options.logger ?? logger,
-    plugins: options.plugins,
+    // The web app, when built (npm run build:web): served at / beside the API.
+    plugins: options.plugins ?? (webAppBuilt() ? [webApp] : undefined),
   });
   return {
     server,

@@ -1,6 +1,7 @@
 /**
  * The Store port: write transactions on one connection. On SQLite the transaction starts with
- * BEGIN IMMEDIATE, taking the write lock up front so two writers never deadlock on an upgrade.
+ * BEGIN IMMEDIATE, taking the write lock up front so two writers never deadlock on an upgrade,
+ * and commands arriving together share one commit (group-commit.ts).
  * On PostgreSQL it is READ COMMITTED with row locks taken by the commands (SELECT ... FOR
  * UPDATE), retried a bounded number of times on deadlock or serialization failure.
  */
@@ -9,6 +10,7 @@ import { ConcurrentChangeError } from "../app/errors.js";
 import type { Store, Tx } from "../app/ports.js";
 import type { DatabaseHandle } from "./database.js";
 import type { Database } from "./schema.js";
+import { SqliteGroupCommit } from "./group-commit.js";
 import { SqlTx } from "./sql-tx.js";
 
 const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
@@ -33,16 +35,28 @@ function isRetryable(error: unknown): boolean {
   return typeof code === "string" && RETRYABLE_PG_CODES.has(code);
 }
 
+function mapUnique(error: unknown): unknown {
+  const unique = uniqueViolation(error);
+  return unique === null ? error : new ConcurrentChangeError(unique);
+}
+
 export class SqlStore implements Store {
-  constructor(readonly handle: DatabaseHandle) {}
+  /** SQLite: commands arriving together share one durable commit. */
+  readonly groupCommit: SqliteGroupCommit | null;
+
+  constructor(readonly handle: DatabaseHandle) {
+    this.groupCommit =
+      handle.dialect === "sqlite" ? new SqliteGroupCommit(handle.db, mapUnique) : null;
+  }
 
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.groupCommit) return this.groupCommit.write(fn);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.once(fn);
       } catch (error) {
-        const unique = uniqueViolation(error);
-        if (unique !== null) throw new ConcurrentChangeError(unique);
+        const mapped = mapUnique(error);
+        if (mapped !== error) throw mapped;
         if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
       }
     }

@@ -1,0 +1,64 @@
+/** Group commit on SQLite: commands that arrive together share one durable commit. */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { approveMilestone } from "../../src/app/use-cases/approve-milestone.js";
+import { runUseCase } from "../../src/app/run-command.js";
+import { SqlStore } from "../../src/storage/sql-store.js";
+import { createTestEngine, type TestEngine } from "../support/engine.js";
+import { contractWith, parties } from "../scenarios/calendar.js";
+
+describe("group commit (sqlite)", () => {
+  let engine: TestEngine;
+  beforeEach(async () => {
+    engine = await createTestEngine("sqlite");
+  });
+  afterEach(() => engine.close());
+
+  it("R4, R24: concurrent commands share commits; each is answered with its own outcome", async () => {
+    const people = await parties(engine);
+    const contracts = await Promise.all(
+      Array.from({ length: 30 }, () => contractWith(engine, people, [1_000])),
+    );
+    const store = engine.deps.store as SqlStore;
+    const before = { ...store.groupCommit!.stats };
+    // Every milestone approved twice at once: exactly one of each pair is carried out.
+    const results = await Promise.all(
+      contracts.flatMap(({ ids }) =>
+        [0, 1].map(() =>
+          runUseCase(engine.deps, (ctx) => approveMilestone(ctx, people.client, ids[0]!)),
+        ),
+      ),
+    );
+    const commits = store.groupCommit!.stats.commits - before.commits;
+    const commands = store.groupCommit!.stats.commands - before.commands;
+    expect(commands).toBe(60);
+    expect(commits).toBeLessThan(commands);
+    expect(results.filter((r) => r.ok)).toHaveLength(30);
+    expect(results.filter((r) => !r.ok).map((r) => !r.ok && r.code)).toEqual(
+      Array(30).fill("invalid_state"),
+    );
+    expect(await engine.violations()).toEqual([]);
+  });
+
+  it("R4: a command that fails inside a shared commit leaves no trace; the others commit", async () => {
+    const store = engine.deps.store as SqlStore;
+    const db = engine.database.handle.db;
+    const insert = (id: string) => (tx: unknown) =>
+      (tx as { db: typeof db }).db
+        .insertInto("rate_limits")
+        .values({ key: id, window_start: 0, count: 1 })
+        .execute();
+    const outcomes = await Promise.allSettled([
+      store.write(async (tx) => insert("a")(tx)),
+      store.write(async (tx) => {
+        await insert("b")(tx);
+        throw new Error("boom");
+      }),
+      store.write(async (tx) => insert("c")(tx)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    const keys = (await db.selectFrom("rate_limits").select("key").orderBy("key").execute()).map(
+      (r) => r.key,
+    );
+    expect(keys).toEqual(["a", "c"]);
+  });
+});
