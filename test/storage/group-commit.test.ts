@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { approveMilestone } from "../../src/app/use-cases/approve-milestone.js";
 import { runUseCase } from "../../src/app/run-command.js";
-import { SqlStore } from "../../src/storage/sql-store.js";
+import type { SqlStore } from "../../src/storage/sql-store.js";
 import { createTestEngine, type TestEngine } from "../support/engine.js";
 import { contractWith, parties } from "../scenarios/calendar.js";
 
