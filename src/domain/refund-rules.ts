@@ -241,7 +241,8 @@ export function decideCancelRefund(
 ): Result<Plan> {
   const refused =
     authorize(agg.contract, caller, "client", "refund request") ??
-    checkRefundCommand(request, "cancel");
+    checkRefundCommand(request, "cancel") ??
+    requireResponseWindowOpen(request, ctx.now);
   if (refused) return refused;
   const overdue = agg.milestones.filter(
     (m) => m.status === "submitted" && m.autoApproveAt !== null && m.autoApproveAt <= ctx.now,

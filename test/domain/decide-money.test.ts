@@ -455,7 +455,11 @@ describe("R17-R20: refunds and disputes", () => {
   });
 
   it("R20: cancelling a refund moves no money, but releases a submission whose window ended", () => {
-    const request = makeRefundRequest("pending", { amount: 2_300 });
+    // The response window is still open when the review window ends (a later request).
+    const request = makeRefundRequest("pending", {
+      amount: 2_300,
+      respondBy: NOW + 20 * 86_400_000,
+    });
     const waiting = { ...endedWith(2_000, 300, "submitted"), openRefundRequest: request };
     const dueAt = waiting.milestones[1]!.autoApproveAt!;
     const early = planOf(decideCancelRefund(waiting, CLIENT, request, context(dueAt - 1)));
@@ -469,7 +473,10 @@ describe("R17-R20: refunds and disputes", () => {
   });
 
   it("R20, R14: the release on cancelling answers the waiting submission as auto_approved", () => {
-    const request = makeRefundRequest("pending", { amount: 2_300 });
+    const request = makeRefundRequest("pending", {
+      amount: 2_300,
+      respondBy: NOW + 20 * 86_400_000,
+    });
     const waiting = { ...endedWith(2_000, 300, "submitted"), openRefundRequest: request };
     const submission = {
       id: "sub_1",

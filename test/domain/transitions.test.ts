@@ -1045,7 +1045,7 @@ describe("after the review window has ended", () => {
 });
 
 describe("after the refund response window has ended", () => {
-  it("R18: the freelancer can no longer approve or dispute; the timed rule approves", () => {
+  it("R18, R20: the freelancer can no longer approve or dispute, nor the client cancel; the timed rule approves", () => {
     const request = makeRefundRequest("pending", { respondBy: NOW });
     const agg = makeAggregate({
       contract: { status: "ended" },
