@@ -153,3 +153,31 @@ export function isOverdue(milestone: Milestone, now: Instant): boolean {
   const endOfDueDay = Date.parse(`${milestone.dueDate}T00:00:00.000Z`) + 24 * 60 * 60 * 1000;
   return now >= endOfDueDay;
 }
+
+/**
+ * Everything in escrow back to the client (R8, R9, R18): the holding milestones become refunded
+ * and one refund movement carries the whole balance, unallocated escrow included.
+ */
+export function refundEverything(agg: ContractAggregate): {
+  milestones: Milestone[];
+  movements: Movement[];
+  events: EventDraft[];
+} {
+  const holding = agg.milestones.filter(holdsMoney);
+  const milestones = holding.map((m) => ({
+    ...m,
+    status: "refunded" as const,
+    autoApproveAt: null,
+  }));
+  const total = agg.contract.escrowBalance;
+  // milestoneId names the milestone only when the refund is exactly its money (R21).
+  const only = holding.length === 1 && holding[0]!.fundedAmount === total ? holding[0]!.id : null;
+  return {
+    milestones,
+    movements: total > 0 ? [{ kind: "refund", amount: total, milestoneId: only }] : [],
+    events: milestones.map((m) => ({
+      type: "milestone.refunded",
+      data: { milestoneId: m.id, amount: m.fundedAmount },
+    })),
+  };
+}

@@ -3,7 +3,7 @@
  */
 import {
   authorize,
-  holdsMoney,
+  refundEverything,
   makePlan,
   userActor,
   type Caller,
@@ -11,7 +11,6 @@ import {
   type DecideContext,
   type Plan,
 } from "./aggregate.js";
-import type { Movement } from "./ledger.js";
 import { allows, CONTRACT_TRANSITIONS, type ContractCommand } from "./machines.js";
 import { fail, ok, type Result } from "./result.js";
 import type { Contract, Milestone } from "./types.js";
@@ -146,23 +145,6 @@ function checkContractCommand(agg: ContractAggregate, command: ContractCommand) 
     : fail("invalid_state", `cannot ${command} a contract that is ${status}`);
 }
 
-/** Refunds everything in escrow to the client and marks the holding milestones refunded. */
-function refundEverything(agg: ContractAggregate): {
-  milestones: Milestone[];
-  movements: Movement[];
-} {
-  const holding = agg.milestones.filter(holdsMoney);
-  const milestones = holding.map((m) => ({
-    ...m,
-    status: "refunded" as const,
-    autoApproveAt: null,
-  }));
-  const total = agg.contract.escrowBalance;
-  if (total === 0) return { milestones, movements: [] };
-  const only = holding.length === 1 && holding[0]!.fundedAmount === total ? holding[0]!.id : null;
-  return { milestones, movements: [{ kind: "refund", amount: total, milestoneId: only }] };
-}
-
 function cancelUnfunded(milestones: readonly Milestone[]): Milestone[] {
   return milestones
     .filter((m) => m.status === "pending")
@@ -205,13 +187,7 @@ function closeOffer(
       milestones: [...refund.milestones, ...cancelUnfunded(agg.milestones)],
       movements: refund.movements,
       ledgerCause: `close:${agg.contract.id}`,
-      events: [
-        { type: `contract.${status}`, data: {} },
-        ...refund.milestones.map((m) => ({
-          type: "milestone.refunded" as const,
-          data: { milestoneId: m.id, amount: m.fundedAmount },
-        })),
-      ],
+      events: [{ type: `contract.${status}`, data: {} }, ...refund.events],
     }),
   );
 }
@@ -244,7 +220,9 @@ export function decideEnd(
     return fail("invalid_state", "you cannot end the contract while your submission awaits review");
   }
   const refund =
-    endedBy === "freelancer" ? refundEverything(agg) : { milestones: [], movements: [] };
+    endedBy === "freelancer"
+      ? refundEverything(agg)
+      : { milestones: [], movements: [], events: [] };
   const cancelled = cancelUnfunded(agg.milestones);
   return ok(
     makePlan(agg, userActor(caller), {
@@ -257,10 +235,7 @@ export function decideEnd(
           type: "contract.ended",
           data: { endedBy, reason, cancelledMilestoneIds: cancelled.map((m) => m.id) },
         },
-        ...refund.milestones.map((m) => ({
-          type: "milestone.refunded" as const,
-          data: { milestoneId: m.id, amount: m.fundedAmount },
-        })),
+        ...refund.events,
       ],
     }),
   );

@@ -4,6 +4,7 @@
 import {
   authorize,
   holdsMoney,
+  refundEverything,
   makePlan,
   userActor,
   type Caller,
@@ -11,7 +12,6 @@ import {
   type DecideContext,
   type Plan,
 } from "./aggregate.js";
-import type { EventDraft } from "./events.js";
 import type { Movement } from "./ledger.js";
 import {
   allows,
@@ -20,14 +20,7 @@ import {
   type RefundRequestCommand,
 } from "./machines.js";
 import { fail, ok, type Failure, type Result } from "./result.js";
-import {
-  DAY_MS,
-  SYSTEM,
-  type Dispute,
-  type Milestone,
-  type RefundRequest,
-  type Submission,
-} from "./types.js";
+import { DAY_MS, SYSTEM, type Dispute, type RefundRequest, type Submission } from "./types.js";
 import { checkText, firstFailure, LIMITS } from "./validation.js";
 import { requireReviewWindowOpen } from "./milestone-rules.js";
 
@@ -100,29 +93,6 @@ export function decideRequestRefund(
   );
 }
 
-function refundAll(agg: ContractAggregate): {
-  milestones: Milestone[];
-  movements: Movement[];
-  events: EventDraft[];
-} {
-  const holding = agg.milestones.filter(holdsMoney);
-  const milestones = holding.map((m) => ({
-    ...m,
-    status: "refunded" as const,
-    autoApproveAt: null,
-  }));
-  const total = agg.contract.escrowBalance;
-  const only = holding.length === 1 && holding[0]!.fundedAmount === total ? holding[0]!.id : null;
-  return {
-    milestones,
-    movements: total > 0 ? [{ kind: "refund", amount: total, milestoneId: only }] : [],
-    events: milestones.map((m) => ({
-      type: "milestone.refunded",
-      data: { milestoneId: m.id, amount: m.fundedAmount },
-    })),
-  };
-}
-
 /** R18: approved by the freelancer, or automatically after the response window. */
 function approveRefund(
   agg: ContractAggregate,
@@ -131,7 +101,7 @@ function approveRefund(
   caller: Caller | null,
   ctx: DecideContext,
 ): Result<Plan> {
-  const refund = refundAll(agg);
+  const refund = refundEverything(agg);
   const status = automatic ? "auto_approved" : "approved";
   return ok(
     makePlan(agg, caller ? userActor(caller) : SYSTEM, {
