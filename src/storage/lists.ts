@@ -3,7 +3,7 @@
  * answered as `{data, hasMore}`; newest first except the events (oldest first). Ids sort by
  * creation, so keyset paging on the id is exact, ties included.
  */
-import type { Kysely } from "kysely";
+import { sql, type Kysely, type SelectQueryBuilder } from "kysely";
 import type { Caller } from "../domain/aggregate.js";
 import type { Instant } from "../domain/types.js";
 import { contractFromRow, refundRequestFromRow } from "./rows.js";
@@ -17,6 +17,31 @@ export interface PageRequest {
 
 /** Thrown when `startingAfter` names no item of the list; the HTTP layer answers 400. */
 export class UnknownCursorError extends Error {}
+
+/**
+ * One page of `query` by keyset on `idColumn`, plus one row to tell whether more follow. The
+ * cursor must be an item of the same (filtered) list, else UnknownCursorError.
+ */
+export async function keysetPage<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  idColumn: string,
+  paging: PageRequest,
+  direction: "asc" | "desc" = "desc",
+): Promise<O[]> {
+  const id = sql.ref(idColumn);
+  const after = paging.startingAfter;
+  if (after !== undefined) {
+    const cursor = await query.where(sql<boolean>`${id} = ${after}`).executeTakeFirst();
+    if (!cursor) throw new UnknownCursorError();
+    query = query.where(
+      direction === "desc" ? sql<boolean>`${id} < ${after}` : sql<boolean>`${id} > ${after}`,
+    );
+  }
+  return query
+    .orderBy(id, direction)
+    .limit(paging.limit + 1)
+    .execute();
+}
 
 export class Lists {
   constructor(
@@ -39,33 +64,14 @@ export class Lists {
       );
     }
     if (filter.status) query = query.where("status", "=", filter.status);
-    if (paging.startingAfter !== undefined) {
-      const cursor = await query
-        .where("id", "=", paging.startingAfter)
-        .select("id")
-        .executeTakeFirst();
-      if (!cursor) throw new UnknownCursorError();
-      query = query.where("id", "<", paging.startingAfter);
-    }
-    const rows = await query
-      .orderBy("id", "desc")
-      .limit(paging.limit + 1)
-      .execute();
+    const rows = await keysetPage(query, "id", paging);
     const views = await this.readModel.contracts(rows.map(contractFromRow), now);
     return page(views, paging.limit);
   }
 
   async events(contractId: string, paging: PageRequest) {
-    let query = this.db.selectFrom("events").selectAll().where("contract_id", "=", contractId);
-    if (paging.startingAfter !== undefined) {
-      const cursor = await query.where("id", "=", paging.startingAfter).executeTakeFirst();
-      if (!cursor) throw new UnknownCursorError();
-      query = query.where("id", ">", paging.startingAfter);
-    }
-    const rows = await query
-      .orderBy("id", "asc")
-      .limit(paging.limit + 1)
-      .execute();
+    const query = this.db.selectFrom("events").selectAll().where("contract_id", "=", contractId);
+    const rows = await keysetPage(query, "id", paging, "asc");
     return page(
       rows.map((e) => ({
         id: e.id,
@@ -83,19 +89,11 @@ export class Lists {
   }
 
   async refundRequests(contractId: string, paging: PageRequest) {
-    let query = this.db
+    const query = this.db
       .selectFrom("refund_requests")
       .selectAll()
       .where("contract_id", "=", contractId);
-    if (paging.startingAfter !== undefined) {
-      const cursor = await query.where("id", "=", paging.startingAfter).executeTakeFirst();
-      if (!cursor) throw new UnknownCursorError();
-      query = query.where("id", "<", paging.startingAfter);
-    }
-    const rows = await query
-      .orderBy("id", "desc")
-      .limit(paging.limit + 1)
-      .execute();
+    const rows = await keysetPage(query, "id", paging);
     return page(
       rows.map((r) => this.readModel.refundRequestView(refundRequestFromRow(r))),
       paging.limit,
@@ -117,31 +115,15 @@ export class Lists {
       );
     }
     if (status) query = query.where("d.status", "=", status);
-    if (paging.startingAfter !== undefined) {
-      const cursor = await query.where("d.id", "=", paging.startingAfter).executeTakeFirst();
-      if (!cursor) throw new UnknownCursorError();
-      query = query.where("d.id", "<", paging.startingAfter);
-    }
-    const rows = await query
-      .orderBy("d.id", "desc")
-      .limit(paging.limit + 1)
-      .execute();
+    const rows = await keysetPage(query, "d.id", paging);
     const views = await Promise.all(rows.map((r) => this.readModel.dispute(r.id)));
     return page(views, paging.limit);
   }
 
   async paymentMethods(userId: string, paging: PageRequest) {
-    let query = this.db.selectFrom("payment_methods").selectAll().where("user_id", "=", userId);
+    const query = this.db.selectFrom("payment_methods").selectAll().where("user_id", "=", userId);
     const newest = await query.select("id").orderBy("id", "desc").executeTakeFirst();
-    if (paging.startingAfter !== undefined) {
-      const cursor = await query.where("id", "=", paging.startingAfter).executeTakeFirst();
-      if (!cursor) throw new UnknownCursorError();
-      query = query.where("id", "<", paging.startingAfter);
-    }
-    const rows = await query
-      .orderBy("id", "desc")
-      .limit(paging.limit + 1)
-      .execute();
+    const rows = await keysetPage(query, "id", paging);
     return page(
       rows.map((p) => ({
         id: p.id,

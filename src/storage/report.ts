@@ -6,7 +6,7 @@
 import type { Kysely } from "kysely";
 import type { TransactionType } from "../domain/ledger.js";
 import { iso, page } from "./read-model.js";
-import { UnknownCursorError, type PageRequest } from "./lists.js";
+import { keysetPage, type PageRequest } from "./lists.js";
 import type { Database } from "./schema.js";
 
 export interface TransactionFilter {
@@ -108,16 +108,8 @@ export class ReportQueries {
   }
 
   async list(userId: string, filter: TransactionFilter, paging: PageRequest) {
-    let query = this.base(userId, filter);
-    if (paging.startingAfter !== undefined) {
-      const cursor = await query.where("p.id", "=", paging.startingAfter).executeTakeFirst();
-      if (!cursor) throw new UnknownCursorError();
-      query = query.where("p.id", "<", paging.startingAfter);
-    }
-    const rows = await query
-      .orderBy("p.id", "desc")
-      .limit(paging.limit + 1)
-      .execute();
+    const query = this.base(userId, filter);
+    const rows = await keysetPage(query, "p.id", paging);
     const result = page(
       rows.map((r) => this.toRow(r)),
       paging.limit,
