@@ -24,6 +24,11 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Migrate the database at start (default); off for fleets that run `escrow migrate` first. */
   readonly autoMigrate: boolean;
+  /** Notifications (docs/NOTIFICATIONS.md): SMTP server, sender, dispatcher poll, webhook SSRF guard. */
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  readonly dispatchIntervalMs: number;
+  readonly webhooksAllowPrivate: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +88,18 @@ function publicUrl(env: Env, port: number): string {
   return raw.replace(/\/$/, "");
 }
 
+function smtpUrl(env: Env): string | null {
+  const raw = env.SMTP_URL;
+  if (!raw) return null;
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "smtp:" && url.protocol !== "smtps:") throw new Error();
+  } catch {
+    throw new ConfigError(`SMTP_URL must be an smtp:// or smtps:// URL, got "${raw}"`);
+  }
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, "PORT", 3000, 0, 65535);
   const testClock = flag(env, "ESCROW_TEST_CLOCK");
@@ -112,5 +129,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL ?? "info",
     bodyLimitBytes: integer(env, "ESCROW_BODY_LIMIT_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
     autoMigrate: env.ESCROW_AUTO_MIGRATE === undefined ? true : flag(env, "ESCROW_AUTO_MIGRATE"),
+    smtpUrl: smtpUrl(env),
+    mailFrom: env.ESCROW_MAIL_FROM || "no-reply@localhost",
+    dispatchIntervalMs: integer(env, "ESCROW_DISPATCH_INTERVAL_MS", 1000, 50, 3_600_000),
+    webhooksAllowPrivate: flag(env, "ESCROW_WEBHOOKS_ALLOW_PRIVATE"),
   };
 }

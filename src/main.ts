@@ -17,6 +17,10 @@ import { UlidGenerator } from "./infra/ids.js";
 import { SystemClock } from "./infra/system-clock.js";
 import { SandboxPaymentProvider } from "./payments/sandbox.js";
 import { Sweeper } from "./scheduler/sweeper.js";
+import { Dispatcher } from "./notify/dispatcher.js";
+import { createMailer } from "./notify/mailer.js";
+import { NotificationStore } from "./storage/notifications.js";
+import { WebhookSender } from "./webhooks/sender.js";
 import { openPostgres, openSqlite, type DatabaseHandle } from "./storage/database.js";
 import { SqlDueRules } from "./storage/due-rules.js";
 import { Lists } from "./storage/lists.js";
@@ -63,6 +67,8 @@ export interface RunningApp {
   readonly server: BuiltServer;
   readonly services: Services;
   readonly sweeper: Sweeper;
+  /** Notifications, emails and webhooks from the outbox (docs/NOTIFICATIONS.md). */
+  readonly dispatcher: Dispatcher;
   readonly handle: DatabaseHandle;
   close(): Promise<void>;
 }
@@ -133,12 +139,23 @@ async function assemble(
     logger.info({ email: staff.email }, "staff account ready");
   }
   const sweeper = new Sweeper(deps, new SqlDueRules(db), config.sweepIntervalMs, logger);
+  const notifications = new NotificationStore(handle, ids);
+  const dispatcher = new Dispatcher(
+    notifications,
+    clock,
+    createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom }, logger),
+    new WebhookSender({ allowPrivate: config.webhooksAllowPrivate, wallClock }),
+    { intervalMs: config.dispatchIntervalMs, publicUrl: config.publicUrl },
+    logger,
+  );
   const readModel = new ReadModel(db);
   const control: TestClockControl | null = testClock && {
     now: () => testClock.now(),
     advance: async (seconds) => {
       const now = await testClock.advance(seconds);
       await sweeper.sweepNow();
+      // Notifications of what the rules did, and deliveries whose retry fell due, go out too.
+      await dispatcher.runOnce();
       return now;
     },
   };
@@ -153,6 +170,9 @@ async function assemble(
     sessions,
     rateLimiter,
     parties: (resource, id) => partiesOf(db, resource, id),
+    ownerOf: (resource, id) => notifications.ownerOf(resource, id),
+    notifications,
+    dispatcher,
     testClock: control,
     wallClock,
     ready: async () => {
@@ -173,9 +193,11 @@ async function assemble(
     server,
     services,
     sweeper,
+    dispatcher,
     handle,
     close: async () => {
       await sweeper.stop();
+      await dispatcher.stop();
       await server.app.close();
       await handle.close();
     },

@@ -20,8 +20,9 @@ Usage: escrow <command> [options]
 
 Commands:
   serve                 start the HTTP API and web app on PORT (default 3000); runs the timed
-                        rules inside the server unless ESCROW_NO_SWEEP=1
-  worker                run only the timed rules (R14, R18), for deployments that keep them apart
+                        rules and notifications inside the server unless ESCROW_NO_SWEEP=1
+  worker                run only the timed rules (R14, R18) and the notification dispatcher,
+                        for deployments that keep them apart
   migrate               apply database migrations and exit
   create-staff          create a staff account (dispute team): --email E --password P [--name N]
   verify-ledger         check every ledger invariant; exits 1 if any is broken
@@ -48,7 +49,10 @@ async function withDatabase<T>(
 async function serve(config: Config): Promise<void> {
   const logger = createLogger(config);
   const app = await createApp(config, logger);
-  if (config.sweepInServer) app.sweeper.start();
+  if (config.sweepInServer) {
+    app.sweeper.start();
+    app.dispatcher.start();
+  }
   await app.server.app.listen({ port: config.port, host: config.host });
   let closing = false;
   const shutdown = (signal: string) => {
@@ -71,7 +75,11 @@ async function worker(config: Config): Promise<void> {
   const logger = createLogger(config);
   const app = await createApp(config, logger);
   app.sweeper.start();
-  logger.info({ intervalMs: config.sweepIntervalMs }, "worker running the timed rules");
+  app.dispatcher.start();
+  logger.info(
+    { intervalMs: config.sweepIntervalMs, dispatchIntervalMs: config.dispatchIntervalMs },
+    "worker running the timed rules and the notification dispatcher",
+  );
   const stop = () => void app.close().then(() => process.exit(0));
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);

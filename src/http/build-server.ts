@@ -18,6 +18,7 @@ import { installJsonParser } from "./json-body.js";
 import type { RegisteredRoute } from "./route.js";
 import { contractRoutes } from "./routes/contracts.js";
 import { milestoneRoutes } from "./routes/milestones.js";
+import { notificationRoutes } from "./routes/notifications.js";
 import { refundRoutes } from "./routes/refunds.js";
 import { systemRoutes } from "./routes/system.js";
 import { transactionRoutes } from "./routes/transactions.js";
@@ -139,6 +140,7 @@ export async function buildServer(
   milestoneRoutes(app, services, routes);
   refundRoutes(app, services, routes);
   transactionRoutes(app, services, routes);
+  notificationRoutes(app, services, routes);
   app.get("/v1/openapi.json", { schema: { hide: true } }, () => app.swagger());
   for (const plugin of options.plugins ?? []) await plugin(app);
   await app.ready();

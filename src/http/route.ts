@@ -17,15 +17,24 @@ import type { Services } from "./services.js";
 import { authenticate } from "./authenticate.js";
 import { INVALID_JSON } from "./json-body.js";
 
-export type Resource = "contract" | "milestone" | "refund_request" | "dispute" | "due_date_change";
-/** Who may act on a visible object: `view` is any party or staff. */
-export type Allow = "view" | "client" | "freelancer" | "party" | "staff";
+export type ContractResource =
+  "contract" | "milestone" | "refund_request" | "dispute" | "due_date_change";
+/** Objects that belong to one user (not to a contract): only that user sees them. */
+export type UserResource = "notification" | "webhook_endpoint";
+export type Resource = ContractResource | UserResource;
+/** Who may act on a visible object: `view` is any party or staff; `owner` the object's user. */
+export type Allow = "view" | "client" | "freelancer" | "party" | "staff" | "owner";
 
 export type Access =
   | { readonly kind: "public" }
   | { readonly kind: "user" }
   | { readonly kind: "staff" }
-  | { readonly kind: "object"; readonly resource: Resource; readonly allow: Allow };
+  | {
+      readonly kind: "object";
+      readonly resource: ContractResource;
+      readonly allow: Exclude<Allow, "owner">;
+    }
+  | { readonly kind: "object"; readonly resource: UserResource; readonly allow: "owner" };
 
 export interface RouteSpec<B extends TSchema | undefined, Q extends TSchema | undefined> {
   readonly method: "GET" | "POST" | "PATCH" | "DELETE";
@@ -91,9 +100,16 @@ async function checkAccess(
   if (access.kind === "staff" && !caller.isStaff)
     throw new HttpFailure(403, "forbidden", "only staff may do this");
   if (access.kind !== "object") return;
+  const noun = access.resource.replaceAll("_", " ");
+  if (access.allow === "owner") {
+    // Someone else's object answers exactly like a missing one, staff included (R2).
+    const owner = id.includes("\u0000") ? undefined : await services.ownerOf(access.resource, id);
+    if (owner === undefined || owner !== caller.userId)
+      throw new HttpFailure(404, "not_found", `${noun} not found`);
+    return;
+  }
   // PostgreSQL cannot hold a NUL character in text: no object has such an id.
   const parties = id.includes("\u0000") ? undefined : await services.parties(access.resource, id);
-  const noun = access.resource.replaceAll("_", " ");
   const party =
     parties &&
     (caller.userId === parties.clientId

@@ -9,7 +9,9 @@ import type { ReadModel } from "../storage/read-model.js";
 import type { ReportQueries } from "../storage/report.js";
 import type { Lists } from "../storage/lists.js";
 import type { Accounts } from "../auth/accounts.js";
-import type { Resource } from "./route.js";
+import type { ContractResource, UserResource } from "./route.js";
+import type { NotificationStore } from "../storage/notifications.js";
+import type { Dispatcher } from "../notify/dispatcher.js";
 
 export interface Parties {
   readonly contractId: string;
@@ -34,7 +36,12 @@ export interface Services {
   readonly sessions: Sessions;
   readonly rateLimiter: RateLimiter;
   /** The contract and parties an object belongs to, or undefined when it does not exist. */
-  parties(resource: Resource, id: string): Promise<Parties | undefined>;
+  parties(resource: ContractResource, id: string): Promise<Parties | undefined>;
+  /** The user an owned object (notification, webhook endpoint) belongs to; undefined if none. */
+  ownerOf(resource: UserResource, id: string): Promise<string | undefined>;
+  /** In-app notifications and webhook endpoints (docs/NOTIFICATIONS.md). */
+  readonly notifications: NotificationStore;
+  readonly dispatcher: Dispatcher;
   readonly testClock: TestClockControl | null;
   /** Real time, for sessions and throttling, whatever clock the rules run on. */
   wallClock(): number;

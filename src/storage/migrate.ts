@@ -5,12 +5,14 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
 import type { DatabaseHandle } from "./database.js";
 import * as initial from "./migrations/0001-initial.js";
+import * as notifications from "./migrations/0002-notifications.js";
 import type { Dialect } from "./dialect.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
 
 const MIGRATIONS: Record<string, DialectMigration> = {
   "0001-initial": initial,
+  "0002-notifications": notifications,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

@@ -16,6 +16,7 @@ import type {
   User,
 } from "../app/ports.js";
 import type { Dialect } from "./dialect.js";
+import { writeOutbox } from "./outbox.js";
 import {
   contractFromRow,
   contractToRow,
@@ -200,20 +201,18 @@ export class SqlTx implements Tx {
     }
     await this.postJournalEntry(plan, info);
     if (plan.events.length > 0) {
-      await this.db
-        .insertInto("events")
-        .values(
-          plan.events.map(({ actor = plan.actor, ...event }) => ({
-            id: info.newEventId(),
-            contract_id: plan.contract.id,
-            type: event.type,
-            actor_kind: actor.kind,
-            actor_user_id: actor.kind === "system" ? null : actor.userId,
-            created_at: info.now,
-            data: JSON.stringify(event.data),
-          })),
-        )
-        .execute();
+      const events = plan.events.map(({ actor = plan.actor, ...event }) => ({
+        id: info.newEventId(),
+        contract_id: plan.contract.id,
+        type: event.type,
+        actor_kind: actor.kind,
+        actor_user_id: actor.kind === "system" ? null : actor.userId,
+        created_at: info.now,
+        data: JSON.stringify(event.data),
+      }));
+      await this.db.insertInto("events").values(events).execute();
+      // Notifications, emails and webhooks are sent from the outbox after commit.
+      await writeOutbox(this.db, events);
     }
   }
 

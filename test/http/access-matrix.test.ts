@@ -86,6 +86,9 @@ const POLICY: Record<string, Policy> = {
   "POST /v1/notifications/:id/read": { resource: "notification", allow: "owner" },
   "POST /v1/webhook-endpoints": "user",
   "GET /v1/webhook-endpoints": "user",
+  // Not in API.md (an addition): an endpoint's delivery log, for its owner only. Before DELETE,
+  // which removes the client's own endpoint.
+  "GET /v1/webhook-endpoints/:id/deliveries": { resource: "webhook_endpoint", allow: "owner" },
   "DELETE /v1/webhook-endpoints/:id": { resource: "webhook_endpoint", allow: "owner" },
 };
 

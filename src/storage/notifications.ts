@@ -1,0 +1,582 @@
+/**
+ * Storage of notifications (docs/NOTIFICATIONS.md): the outbox fan-out, the delivery queue with
+ * leases, in-app notifications and webhook endpoints. Work is claimed with row locks
+ * (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the single write lock of BEGIN IMMEDIATE), so
+ * several servers share it without doing anything twice; nothing that matters lives in memory.
+ */
+import { randomBytes } from "node:crypto";
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { IdGenerator } from "../app/ports.js";
+import type { DatabaseHandle } from "./database.js";
+import { UnknownCursorError, type PageRequest } from "./lists.js";
+import type { DeliveriesTable, NotifyTables } from "./notify-schema.js";
+import { iso } from "./read-model.js";
+import type { Database } from "./schema.js";
+
+type Db = Kysely<Database & NotifyTables>;
+
+const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
+
+/** One event with what its fan-out needs to know. */
+export interface FanOutInput {
+  readonly event: {
+    readonly id: string;
+    readonly type: string;
+    readonly contractId: string;
+    readonly actorKind: string;
+    readonly actorUserId: string | null;
+    readonly createdAt: number;
+    readonly data: Record<string, unknown>;
+  };
+  readonly contract: {
+    readonly id: string;
+    readonly title: string;
+    readonly currency: string;
+    readonly clientId: string;
+    readonly freelancerId: string;
+  };
+  readonly milestone: { readonly title: string; readonly fundedAmount: number } | null;
+  readonly users: ReadonlyMap<string, { readonly name: string; readonly email: string }>;
+  /** Live endpoints of the parties and of staff. */
+  readonly endpoints: readonly { id: string; userId: string; events: string[] | null }[];
+  /** The event came with the offer that caused it (the first milestone funded with the offer). */
+  readonly partOfOffer: boolean;
+}
+
+export interface FanOut {
+  readonly notifications: readonly { userId: string; message: string }[];
+  readonly emails: readonly { userId: string; payload: string }[];
+  readonly webhooks: readonly { endpointId: string; payload: string }[];
+}
+
+export interface ClaimedDelivery {
+  readonly id: string;
+  readonly channel: "email" | "webhook";
+  readonly eventId: string;
+  readonly payload: string;
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly leaseToken: string;
+  /** For a webhook call: where to and the signing secret; null when the endpoint is gone. */
+  readonly endpoint: { readonly url: string; readonly secret: string } | null;
+}
+
+export type DeliveryOutcome =
+  | { readonly kind: "delivered"; readonly statusCode: number | null }
+  | {
+      readonly kind: "retry";
+      readonly nextAttemptAt: number;
+      readonly statusCode: number | null;
+      readonly error: string;
+    }
+  | { readonly kind: "failed"; readonly statusCode: number | null; readonly error: string }
+  | { readonly kind: "cancelled"; readonly error: string }
+  /** Shutting down mid-call: the next pass (any server) tries again at once. */
+  | { readonly kind: "released" };
+
+export interface Page<T> {
+  readonly data: T[];
+  readonly hasMore: boolean;
+}
+
+export interface NotificationView {
+  id: string;
+  type: string;
+  contractId: string;
+  message: string;
+  createdAt: string;
+  readAt: string | null;
+}
+
+export interface EndpointView {
+  id: string;
+  url: string;
+  events: string[] | null;
+  createdAt: string;
+}
+
+function notificationView(row: NotifyTables["notifications"]): NotificationView {
+  return {
+    id: row.id,
+    type: row.type,
+    contractId: row.contract_id,
+    message: row.message,
+    createdAt: iso(row.created_at),
+    readAt: iso(row.read_at),
+  };
+}
+
+function endpointView(row: NotifyTables["webhook_endpoints"]): EndpointView {
+  return {
+    id: row.id,
+    url: row.url,
+    events: row.events === null ? null : (JSON.parse(row.events) as string[]),
+    createdAt: iso(row.created_at),
+  };
+}
+
+function deliveryView(row: DeliveriesTable) {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    type: row.event_type,
+    status: row.status,
+    attempts: row.attempts,
+    lastStatusCode: row.last_status_code,
+    lastError: row.last_error,
+    lastAttemptAt: iso(row.last_attempt_at),
+    nextAttemptAt: row.status === "pending" ? iso(row.next_attempt_at) : null,
+    deliveredAt: iso(row.delivered_at),
+    createdAt: iso(row.created_at),
+  };
+}
+
+export class NotificationStore {
+  private readonly db: Db;
+
+  constructor(
+    private readonly handle: DatabaseHandle,
+    private readonly ids: IdGenerator,
+  ) {
+    this.db = handle.db.withTables<NotifyTables>();
+  }
+
+  /** One short write transaction (SQLite: BEGIN IMMEDIATE), retried on PostgreSQL conflicts. */
+  private async transaction<T>(fn: (db: Transaction<Database & NotifyTables>) => Promise<T>) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.handle.dialect === "sqlite") {
+          return await this.db.connection().execute(async (conn) => {
+            await sql`begin immediate`.execute(conn);
+            try {
+              const result = await fn(conn as Transaction<Database & NotifyTables>);
+              await sql`commit`.execute(conn);
+              return result;
+            } catch (error) {
+              await sql`rollback`.execute(conn);
+              throw error;
+            }
+          });
+        }
+        return await this.db.transaction().execute(fn);
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (attempt >= 5 || typeof code !== "string" || !RETRYABLE_PG_CODES.has(code)) throw error;
+      }
+    }
+  }
+
+  async hasOutbox(): Promise<boolean> {
+    const row = await this.db.selectFrom("outbox").select("event_id").limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
+   * Fans out up to `limit` outbox events: writes their notifications and deliveries and deletes
+   * their outbox rows, in one transaction. Returns how many events it took.
+   */
+  async fanOut(limit: number, now: number, plan: (input: FanOutInput) => FanOut): Promise<number> {
+    return this.transaction(async (db) => {
+      let claim = db.selectFrom("outbox").select("event_id").orderBy("event_id").limit(limit);
+      if (this.handle.dialect === "postgres") claim = claim.forUpdate().skipLocked();
+      const claimed = (await claim.execute()).map((r) => r.event_id);
+      if (claimed.length === 0) return 0;
+      const events = await db
+        .selectFrom("events")
+        .selectAll()
+        .where("id", "in", claimed)
+        .orderBy("id")
+        .execute();
+      const contractIds = [...new Set(events.map((e) => e.contract_id))];
+      const contracts = new Map(
+        (await db.selectFrom("contracts").selectAll().where("id", "in", contractIds).execute()).map(
+          (c) => [c.id, c],
+        ),
+      );
+      const datas = new Map(
+        events.map((e) => [e.id, JSON.parse(e.data) as Record<string, unknown>]),
+      );
+      const milestoneIds = [...datas.values()]
+        .map((d) => d.milestoneId)
+        .filter((id): id is string => typeof id === "string");
+      const milestones = new Map(
+        milestoneIds.length === 0
+          ? []
+          : (
+              await db
+                .selectFrom("milestones")
+                .select(["id", "title", "funded_amount", "position"])
+                .where("id", "in", milestoneIds)
+                .execute()
+            ).map((m) => [
+              m.id,
+              { title: m.title, fundedAmount: m.funded_amount, position: m.position },
+            ]),
+      );
+      const userIds = new Set<string>();
+      for (const c of contracts.values()) userIds.add(c.client_id).add(c.freelancer_id);
+      for (const e of events) if (e.actor_user_id) userIds.add(e.actor_user_id);
+      const users = new Map(
+        (
+          await db
+            .selectFrom("users")
+            .select(["id", "name", "email"])
+            .where("id", "in", [...userIds])
+            .execute()
+        ).map((u) => [u.id, { name: u.name, email: u.email }]),
+      );
+      const endpointRows = await db
+        .selectFrom("webhook_endpoints as w")
+        .innerJoin("users as u", "u.id", "w.user_id")
+        .select(["w.id", "w.user_id", "w.events", "u.is_staff"])
+        .where("w.deleted_at", "is", null)
+        .where((eb) => eb.or([eb("w.user_id", "in", [...userIds]), eb("u.is_staff", "=", 1)]))
+        .orderBy("w.id")
+        .execute();
+      for (const e of events) {
+        const c = contracts.get(e.contract_id);
+        if (!c) continue;
+        const data = datas.get(e.id) ?? {};
+        const parties = new Set([c.client_id, c.freelancer_id]);
+        const result = plan({
+          event: {
+            id: e.id,
+            type: e.type,
+            contractId: e.contract_id,
+            actorKind: e.actor_kind,
+            actorUserId: e.actor_user_id,
+            createdAt: e.created_at,
+            data,
+          },
+          contract: {
+            id: c.id,
+            title: c.title,
+            currency: c.currency,
+            clientId: c.client_id,
+            freelancerId: c.freelancer_id,
+          },
+          milestone:
+            typeof data.milestoneId === "string"
+              ? (milestones.get(data.milestoneId) ?? null)
+              : null,
+          users,
+          endpoints: endpointRows
+            .filter((w) => parties.has(w.user_id) || w.is_staff === 1)
+            .map((w) => ({
+              id: w.id,
+              userId: w.user_id,
+              events: w.events === null ? null : (JSON.parse(w.events) as string[]),
+            })),
+          // R7: the first milestone is funded by the offer itself, and only then.
+          partOfOffer:
+            e.type === "milestone.funded" &&
+            typeof data.milestoneId === "string" &&
+            milestones.get(data.milestoneId)?.position === 1,
+        });
+        if (result.notifications.length > 0) {
+          await db
+            .insertInto("notifications")
+            .values(
+              result.notifications.map((n) => ({
+                id: this.ids.next("ntf"),
+                user_id: n.userId,
+                event_id: e.id,
+                contract_id: e.contract_id,
+                type: e.type,
+                message: n.message,
+                created_at: e.created_at,
+                read_at: null,
+              })),
+            )
+            .onConflict((oc) => oc.columns(["event_id", "user_id"]).doNothing())
+            .execute();
+        }
+        const deliveries = [
+          ...result.emails.map((m) => ({
+            channel: "email",
+            recipient: m.userId,
+            payload: m.payload,
+          })),
+          ...result.webhooks.map((w) => ({
+            channel: "webhook",
+            recipient: w.endpointId,
+            payload: w.payload,
+          })),
+        ];
+        if (deliveries.length > 0) {
+          await db
+            .insertInto("deliveries")
+            .values(
+              deliveries.map((d) => ({
+                id: this.ids.next("dlv"),
+                channel: d.channel,
+                event_id: e.id,
+                event_type: e.type,
+                recipient: d.recipient,
+                payload: d.payload,
+                status: "pending",
+                attempts: 0,
+                next_attempt_at: now,
+                lease_until: null,
+                lease_token: null,
+                last_status_code: null,
+                last_error: null,
+                created_at: now,
+                last_attempt_at: null,
+                delivered_at: null,
+              })),
+            )
+            .onConflict((oc) => oc.columns(["event_id", "channel", "recipient"]).doNothing())
+            .execute();
+        }
+      }
+      await db.deleteFrom("outbox").where("event_id", "in", claimed).execute();
+      return claimed.length;
+    });
+  }
+
+  /**
+   * Claims up to `limit` due deliveries for `leaseMs`: no other server takes them until the lease
+   * ends (a server that dies mid-call leaves it to expire; the delivery is then redone).
+   */
+  async claimDue(now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    const token = randomBytes(12).toString("hex");
+    const rows = await this.transaction(async (db) => {
+      let claim = db
+        .selectFrom("deliveries")
+        .select("id")
+        .where("status", "=", "pending")
+        .where("next_attempt_at", "<=", now)
+        .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<=", now)]))
+        .orderBy("next_attempt_at")
+        .orderBy("id")
+        .limit(limit);
+      if (this.handle.dialect === "postgres") claim = claim.forUpdate().skipLocked();
+      const ids = (await claim.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      await db
+        .updateTable("deliveries")
+        .set((eb) => ({
+          lease_until: now + leaseMs,
+          lease_token: token,
+          attempts: eb("attempts", "+", 1),
+          last_attempt_at: now,
+        }))
+        .where("id", "in", ids)
+        .execute();
+      return db
+        .selectFrom("deliveries as d")
+        .leftJoin("webhook_endpoints as w", (join) =>
+          join.onRef("w.id", "=", "d.recipient").on("d.channel", "=", "webhook"),
+        )
+        .select([
+          "d.id",
+          "d.channel",
+          "d.event_id",
+          "d.payload",
+          "d.attempts",
+          "d.created_at",
+          "w.url",
+          "w.secret",
+          "w.deleted_at",
+        ])
+        .where("d.id", "in", ids)
+        .orderBy("d.next_attempt_at")
+        .orderBy("d.id")
+        .execute();
+    });
+    return rows.map((r) => ({
+      id: r.id,
+      channel: r.channel as "email" | "webhook",
+      eventId: r.event_id,
+      payload: r.payload,
+      attempts: r.attempts,
+      createdAt: r.created_at,
+      leaseToken: token,
+      endpoint:
+        r.url !== null && r.secret !== null && r.deleted_at === null
+          ? { url: r.url, secret: r.secret }
+          : null,
+    }));
+  }
+
+  /** Records the outcome of one attempt, if this server still holds the delivery's lease. */
+  async finish(delivery: ClaimedDelivery, outcome: DeliveryOutcome, now: number): Promise<void> {
+    const base = this.db
+      .updateTable("deliveries")
+      .where("id", "=", delivery.id)
+      .where("lease_token", "=", delivery.leaseToken);
+    const unlease = { lease_until: null, lease_token: null };
+    switch (outcome.kind) {
+      case "delivered":
+        await base
+          .set({
+            ...unlease,
+            status: "delivered",
+            delivered_at: now,
+            last_status_code: outcome.statusCode,
+            last_error: null,
+          })
+          .execute();
+        return;
+      case "retry":
+        await base
+          .set({
+            ...unlease,
+            next_attempt_at: outcome.nextAttemptAt,
+            last_status_code: outcome.statusCode,
+            last_error: outcome.error.slice(0, 500),
+          })
+          .execute();
+        return;
+      case "failed":
+        await base
+          .set({
+            ...unlease,
+            status: "failed",
+            last_status_code: outcome.statusCode,
+            last_error: outcome.error.slice(0, 500),
+          })
+          .execute();
+        return;
+      case "cancelled":
+        await base.set({ ...unlease, status: "cancelled", last_error: outcome.error }).execute();
+        return;
+      case "released":
+        await base.set(unlease).execute();
+        return;
+    }
+  }
+
+  // In-app notifications.
+
+  async notifications(userId: string, unreadOnly: boolean, paging: PageRequest) {
+    let query = this.db.selectFrom("notifications").selectAll().where("user_id", "=", userId);
+    if (unreadOnly) query = query.where("read_at", "is", null);
+    if (paging.startingAfter !== undefined) {
+      const cursor = await this.db
+        .selectFrom("notifications")
+        .select("id")
+        .where("user_id", "=", userId)
+        .where("id", "=", paging.startingAfter)
+        .executeTakeFirst();
+      if (!cursor) throw new UnknownCursorError();
+      query = query.where("id", "<", paging.startingAfter);
+    }
+    const rows = await query
+      .orderBy("id", "desc")
+      .limit(paging.limit + 1)
+      .execute();
+    return {
+      data: rows.slice(0, paging.limit).map(notificationView),
+      hasMore: rows.length > paging.limit,
+    } satisfies Page<NotificationView>;
+  }
+
+  async markRead(userId: string, id: string, now: number): Promise<NotificationView | undefined> {
+    await this.db
+      .updateTable("notifications")
+      .set({ read_at: now })
+      .where("id", "=", id)
+      .where("user_id", "=", userId)
+      .where("read_at", "is", null)
+      .execute();
+    const row = await this.db
+      .selectFrom("notifications")
+      .selectAll()
+      .where("id", "=", id)
+      .where("user_id", "=", userId)
+      .executeTakeFirst();
+    return row && notificationView(row);
+  }
+
+  // Webhook endpoints.
+
+  async createEndpoint(userId: string, url: string, events: string[] | null, now: number) {
+    const row = {
+      id: this.ids.next("whe"),
+      user_id: userId,
+      url,
+      events: events === null ? null : JSON.stringify(events),
+      secret: `whsec_${randomBytes(24).toString("hex")}`,
+      created_at: now,
+      deleted_at: null,
+    };
+    await this.db.insertInto("webhook_endpoints").values(row).execute();
+    return { ...endpointView(row), secret: row.secret };
+  }
+
+  async endpoints(userId: string, paging: PageRequest): Promise<Page<EndpointView>> {
+    let query = this.db
+      .selectFrom("webhook_endpoints")
+      .selectAll()
+      .where("user_id", "=", userId)
+      .where("deleted_at", "is", null);
+    if (paging.startingAfter !== undefined) {
+      const cursor = await query.where("id", "=", paging.startingAfter).executeTakeFirst();
+      if (!cursor) throw new UnknownCursorError();
+      query = query.where("id", "<", paging.startingAfter);
+    }
+    const rows = await query
+      .orderBy("id", "desc")
+      .limit(paging.limit + 1)
+      .execute();
+    return {
+      data: rows.slice(0, paging.limit).map(endpointView),
+      hasMore: rows.length > paging.limit,
+    };
+  }
+
+  /** Deletes an endpoint; its pending deliveries are cancelled when they come due. */
+  async deleteEndpoint(userId: string, id: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable("webhook_endpoints")
+      .set({ deleted_at: now })
+      .where("id", "=", id)
+      .where("user_id", "=", userId)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** The delivery log of one endpoint, newest first. */
+  async deliveries(endpointId: string, paging: PageRequest) {
+    let query = this.db
+      .selectFrom("deliveries")
+      .selectAll()
+      .where("recipient", "=", endpointId)
+      .where("channel", "=", "webhook");
+    if (paging.startingAfter !== undefined) {
+      const cursor = await query.where("id", "=", paging.startingAfter).executeTakeFirst();
+      if (!cursor) throw new UnknownCursorError();
+      query = query.where("id", "<", paging.startingAfter);
+    }
+    const rows = await query
+      .orderBy("id", "desc")
+      .limit(paging.limit + 1)
+      .execute();
+    return {
+      data: rows.slice(0, paging.limit).map(deliveryView),
+      hasMore: rows.length > paging.limit,
+    };
+  }
+
+  /** The user an owned object belongs to, or undefined when it does not exist (or is deleted). */
+  async ownerOf(resource: "notification" | "webhook_endpoint", id: string) {
+    if (resource === "notification") {
+      const row = await this.db
+        .selectFrom("notifications")
+        .select("user_id")
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return row?.user_id;
+    }
+    const row = await this.db
+      .selectFrom("webhook_endpoints")
+      .select("user_id")
+      .where("id", "=", id)
+      .where("deleted_at", "is", null)
+      .executeTakeFirst();
+    return row?.user_id;
+  }
+}
