@@ -1,0 +1,848 @@
+/**
+ * `npm run bench [-- --smoke] [-- --json FILE]`: seeds fresh databases, drives real server
+ * processes over HTTP and measures, in the same run, the baselines each goal is a ratio to,
+ * interleaving baseline and service runs (B S B S B S, median of three). See docs/PERFORMANCE.md.
+ */
+import { execSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import SQLite from "better-sqlite3";
+import { sql, type Kysely } from "kysely";
+import pg from "pg";
+import { Pool } from "undici";
+import type { RunningApp } from "../src/main.js";
+import { openPostgres, openSqlite } from "../src/storage/database.js";
+import type { Database } from "../src/storage/schema.js";
+import { verifyLedger } from "../src/storage/verify-ledger.js";
+import { openApp, type DbLocation } from "./lib/app.js";
+import {
+  captureSqlite,
+  capturePg,
+  openRawSqlite,
+  Replayable,
+  SqliteReplayer,
+  type Statement,
+} from "./lib/capture.js";
+import { closedLoop, openLoop, pools, type LoadResult } from "./lib/load.js";
+import {
+  cloneTemplate,
+  derive,
+  makeTemplate,
+  signUpPairs,
+  type CloneSet,
+  type Pair,
+} from "./lib/seed.js";
+import { builtServerExists, ROOT, startServer, type ServerProcess } from "./lib/server.js";
+import { fmt, log, median, percentile, sleep } from "./lib/stats.js";
+import { LifecycleStream, slots, STEPS } from "./lib/workload.js";
+
+const { values: args } = parseArgs({
+  options: { smoke: { type: "boolean", default: false }, json: { type: "string" } },
+});
+const SMOKE = args.smoke ?? false;
+const SIZE = SMOKE
+  ? {
+      contracts: 10_000,
+      pgContracts: 3_000,
+      pairs: 20,
+      base: 2,
+      service: 3,
+      g2: 12,
+      sweep: 2_000,
+      report: 2_500,
+    }
+  : {
+      contracts: 30_000,
+      pgContracts: 10_000,
+      pairs: 50,
+      base: 4,
+      service: 6,
+      g2: 60,
+      sweep: 100_000,
+      report: 125_000,
+    };
+const PG_URL =
+  process.env.ESCROW_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const started = Date.now();
+
+interface Goal {
+  id: string;
+  title: string;
+  measured: number | null;
+  baseline: number | null;
+  ratio: number | null;
+  target: string;
+  pass: boolean;
+  unit: string;
+  notes: string[];
+}
+const goals = new Map<string, Goal>();
+function goal(id: string, title: string, unit: string, target: string): Goal {
+  const g: Goal = {
+    id,
+    title,
+    measured: null,
+    baseline: null,
+    ratio: null,
+    target,
+    pass: false,
+    unit,
+    notes: ["not measured"],
+  };
+  goals.set(id, g);
+  return g;
+}
+const G1 = goal(
+  "G1",
+  "SQLite throughput, mixed lifecycle ops",
+  "ops/s",
+  ">=0.5x raw100, >=4x raw1, >=1x disk sync",
+);
+const G2 = goal(
+  "G2",
+  "SQLite latency at half of G1, open loop",
+  "ms p99",
+  "p99<=10, p99.9<=50, 0 errors, >=60 s",
+);
+const G3 = goal("G3", "PostgreSQL throughput, one server", "ops/s", ">=0.7x raw pg (8 clients)");
+const G4 = goal("G4", "Two servers on one PostgreSQL", "ops/s", ">=0.9x one server, 0 violations");
+const G5 = goal(
+  "G5",
+  "Sweep of due auto-approvals",
+  "rules/s",
+  ">=0.5x raw sweep; p99 during <=2x idle",
+);
+const G6 = goal(
+  "G6",
+  "Transactions report",
+  "ms p99",
+  "page p99<=max(10,5x raw); CSV>=0.4x raw; mem<=64MiB",
+);
+const G7 = goal(
+  "G7",
+  "Invariants and kill -9 durability",
+  "violations",
+  "0 violations, 0 lost acks",
+);
+const violations: string[] = [];
+const facts: Record<string, string | number | number[] | object | undefined> = {};
+
+function note(g: Goal, text: string) {
+  if (g.notes[0] === "not measured") g.notes = [];
+  g.notes.push(text);
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-bench-"));
+const dir = (name: string) => path.join(work, name);
+const sqliteFile = (name: string) => path.join(dir(name), "escrow.sqlite");
+
+/** Serial durable write rate of the disk under the data directory: write 4 KiB + fdatasync. */
+function fsyncRate(seconds: number): number {
+  const file = path.join(work, "fsync-probe");
+  const fd = fs.openSync(file, "w");
+  const block = Buffer.alloc(4096, 7);
+  const end = performance.now() + seconds * 1000;
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() < end) {
+    fs.writeSync(fd, block, 0, block.length, (n % 256) * 4096);
+    fs.fdatasyncSync(fd);
+    n++;
+  }
+  const rate = n / ((performance.now() - t0) / 1000);
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  return rate;
+}
+
+interface Seeded {
+  pairs: Pair[];
+  active: CloneSet;
+  m1Paid: CloneSet;
+  ids: { active: string[]; m1Paid: string[] };
+}
+
+async function withTransaction(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<void>) {
+  await db.transaction().execute(fn);
+}
+
+/** Users, the two lifecycle templates and their copies, through the in-process app. */
+async function seedLifecycle(
+  app: RunningApp,
+  count: number,
+  pairsCount: number,
+  maxParams: number,
+): Promise<Seeded> {
+  const pairs = await signUpPairs(app, pairsCount, `${Date.now()}`);
+  const a = await makeTemplate(app, pairs[0]!, "active");
+  const b = await makeTemplate(app, pairs[0]!, "active_m1_paid");
+  const half = Math.ceil(count / 2);
+  const active: CloneSet = { template: a, count: half, templatePair: pairs[0]!, pairs };
+  const m1Paid: CloneSet = { template: b, count: count - half, templatePair: pairs[0]!, pairs };
+  const ids = { active: [] as string[], m1Paid: [] as string[] };
+  await withTransaction(app.handle.db, async (trx) => {
+    ids.active = await cloneTemplate(trx, active, maxParams);
+    ids.m1Paid = await cloneTemplate(trx, m1Paid, maxParams);
+  });
+  return { pairs, active, m1Paid, ids };
+}
+
+async function checkLedger(db: Kysely<Database>, where: string) {
+  const found = await verifyLedger(db);
+  const unreleased = await sql<{ id: string }>`
+    select m.id from milestones m where m.status = 'paid' and not exists (
+      select 1 from postings p where p.milestone_id = m.id and p.account_kind = 'earnings')`.execute(
+    db,
+  );
+  const all = [
+    ...found.map((v) => `${v.kind}: ${v.detail}`),
+    ...unreleased.rows.map((r) => `paid_without_release: ${r.id}`),
+  ];
+  for (const v of all.slice(0, 20)) violations.push(`${where}: ${v}`);
+  if (all.length > 20) violations.push(`${where}: ... ${all.length - 20} more`);
+  log(`ledger verified on ${where}: ${all.length} violations`);
+  return all.length;
+}
+
+/** Captures the statements of each lifecycle step on copy 0 of both sets (those copies are then used). */
+async function captureLifecycle(app: RunningApp, seeded: Seeded, capture: typeof captureSqlite) {
+  const { call } = await import("./lib/app.js");
+  const replays = new Map<string, Replayable>();
+  for (const [name, set, ids, first] of [
+    ["a", seeded.active, seeded.ids.active, 0],
+    ["b", seeded.m1Paid, seeded.ids.m1Paid, 1],
+  ] as const) {
+    for (let step = first; step < STEPS.length; step++) {
+      const [action, index] = STEPS[step]!;
+      const milestone = derive(set.template.milestones[index]!, 0);
+      const token = set.pairs[0]!.client.token;
+      const { value, log: statements } = await capture(() =>
+        call(
+          app,
+          "POST",
+          `/v1/milestones/${milestone}/${action}`,
+          token,
+          action === "approve" ? {} : undefined,
+          {
+            "idempotency-key": `bk-cap-${name}-${step}`,
+          },
+        ),
+      );
+      if (value.status !== 200)
+        throw new Error(`capture ${action}: ${value.status} ${JSON.stringify(value.body)}`);
+      replays.set(`${name}:${step}`, new Replayable(statements, set, ids, 0));
+    }
+  }
+  return replays;
+}
+
+/** Raw ops in the service's order, skipping copy 0 (used by the capture). */
+function* rawOps(seeded: Seeded, replays: Map<string, Replayable>): Generator<Statement[]> {
+  const all = slots(seeded.active, seeded.m1Paid).filter((s) => s.k > 0);
+  for (let round = 0; round < STEPS.length; round++) {
+    for (const slot of all) {
+      const step = slot.first + round;
+      if (step >= STEPS.length) continue;
+      const name = slot.set === seeded.active ? "a" : "b";
+      yield replays.get(`${name}:${step}`)!.forCopy(slot.k);
+    }
+  }
+}
+
+function rawSqliteRun(
+  db: SQLite.Database,
+  ops: Generator<Statement[]>,
+  perCommit: number,
+  seconds: number,
+) {
+  const replayer = new SqliteReplayer(db);
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let n = 0;
+  while (performance.now() < end) {
+    if (perCommit === 1) {
+      const op = ops.next();
+      if (op.done) break;
+      replayer.run(op.value, false);
+      n++;
+    } else {
+      db.exec("begin immediate");
+      let i = 0;
+      for (; i < perCommit; i++) {
+        const op = ops.next();
+        if (op.done) break;
+        replayer.run(op.value, true);
+      }
+      db.exec("commit");
+      n += i;
+      if (i < perCommit) break;
+    }
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+function latencySummary(r: LoadResult) {
+  return {
+    p50: percentile(r.latencies, 50),
+    p99: percentile(r.latencies, 99),
+    p999: percentile(r.latencies, 99.9),
+    max: r.latencies.at(-1) ?? Number.NaN,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+async function sqlitePhases() {
+  log(`seeding SQLite: ${SIZE.contracts} contracts`);
+  const main: DbLocation = { dataDir: dir("main") };
+  let app = await openApp(main);
+  const seeded = await seedLifecycle(app, SIZE.contracts, SIZE.pairs, 30_000);
+  await checkLedger(app.handle.db, "sqlite seed");
+  await app.close();
+  fs.mkdirSync(dir("raw"));
+  fs.copyFileSync(sqliteFile("main"), sqliteFile("raw"));
+  log(
+    `seeded in ${((Date.now() - started) / 1000).toFixed(0)} s; capturing the statements of each step`,
+  );
+  app = await openApp({ dataDir: dir("raw") });
+  const replays = await captureLifecycle(app, seeded, captureSqlite);
+  await app.close();
+  facts.statementsPerOp = Object.fromEntries(
+    [...replays].map(([k, r]) => [k, r.statements.length]),
+  );
+  const raw = openRawSqlite(sqliteFile("raw"));
+  const ops = rawOps(seeded, replays);
+
+  const stream = new LifecycleStream(
+    slots(seeded.active, seeded.m1Paid).filter((s) => s.k > 0),
+    "s",
+  );
+  let server = await startServer(main);
+  const target = pools([server.url], 64);
+  const r1: number[] = [];
+  const r100: number[] = [];
+  const svc: number[] = [];
+  const svcErrors: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    r1.push(rawSqliteRun(raw, ops, 1, SIZE.base));
+    r100.push(rawSqliteRun(raw, ops, 100, SIZE.base));
+    const s = await closedLoop(target, stream, 64, SIZE.service);
+    svc.push(s.rate);
+    svcErrors.push(s.errors);
+    log(
+      `G1 round ${round + 1}: raw1 ${fmt(r1.at(-1)!)} raw100 ${fmt(r100.at(-1)!)} service ${fmt(s.rate)} ops/s (${s.errors} errors ${JSON.stringify(s.statuses)})`,
+    );
+  }
+  raw.close();
+  const disk = facts.diskSyncPerSecond as number;
+  const S = median(svc);
+  const B100 = median(r100);
+  const B1 = median(r1);
+  G1.measured = S;
+  G1.baseline = B100;
+  G1.ratio = S / B100;
+  G1.notes = [
+    `raw 1/commit ${fmt(B1)} (x${fmt(S / B1, 2)}), raw 100/commit ${fmt(B100)} (x${fmt(S / B100, 2)}), disk sync ${fmt(disk)} (x${fmt(S / disk, 2)})`,
+    `runs: service ${svc.map((v) => fmt(v)).join("/")}, errors ${svcErrors.join("/")}`,
+  ];
+  G1.pass = S >= 0.5 * B100 && S >= 4 * B1 && S >= disk && svcErrors.every((e) => e === 0);
+  facts.g1 = { raw1: r1, raw100: r100, service: svc };
+
+  // G2: open loop at half of G1's maximum.
+  const rate = Math.max(10, Math.round(0.5 * Math.max(...svc)));
+  log(`G2: open loop at ${rate} req/s for ${SIZE.g2} s (${stream.remaining()} requests left)`);
+  const g2 = await openLoop(target, stream, rate, SIZE.g2);
+  const l2 = latencySummary(g2);
+  G2.measured = l2.p99;
+  G2.baseline = null;
+  G2.notes = [
+    `rate ${rate}/s for ${SIZE.g2} s: p50 ${fmt(l2.p50, 2)} p99 ${fmt(l2.p99, 2)} p99.9 ${fmt(l2.p999, 2)} max ${fmt(l2.max, 1)} ms, ${g2.completed} done, ${g2.errors} errors (${g2.dropped} dropped)`,
+  ];
+  G2.pass = l2.p99 <= 10 && l2.p999 <= 50 && g2.errors === 0 && SIZE.g2 >= 60;
+  if (SIZE.g2 < 60) note(G2, `run shorter than the 60 s the goal asks (smoke): cannot pass`);
+
+  // G7: kill -9 under load, restart, every acknowledged request present.
+  log("G7: kill -9 under load");
+  stream.recordAcks = true;
+  const loadDone = closedLoop(target, stream, 64, 3);
+  await sleep(1500);
+  server.child.kill("SIGKILL");
+  await loadDone;
+  stream.recordAcks = false;
+  await target[0]!.close().catch(() => undefined);
+  if (server.child.exitCode === null && server.child.signalCode === null) {
+    await new Promise((resolve) => server.child.once("exit", resolve));
+  }
+  server = await startServer(main);
+  await server.stop();
+  const check = new SQLite(sqliteFile("main"), { readonly: true });
+  const status = check.prepare("select status from milestones where id = ?").pluck();
+  const keyRow = check
+    .prepare("select status from idempotency_keys where user_id = ? and key = ?")
+    .pluck();
+  let lost = 0;
+  for (const ack of stream.acknowledged) {
+    const s = status.get(ack.milestoneId) as string | undefined;
+    const stored = keyRow.get(ack.userId, ack.key) as number | undefined;
+    const ok =
+      (ack.action === "approve" ? s === "paid" : s === "funded" || s === "paid") && stored === 200;
+    if (!ok) lost++;
+  }
+  check.close();
+  facts.killTest = { acknowledged: stream.acknowledged.length, lost };
+  log(
+    `G7: ${stream.acknowledged.length} acknowledged before/around kill -9, ${lost} missing after restart`,
+  );
+  if (lost > 0) violations.push(`kill -9: ${lost} acknowledged requests missing`);
+  const handle = openSqlite({ file: sqliteFile("main") });
+  await checkLedger(handle.db, "sqlite after load and kill -9");
+  await handle.close();
+  return stream.acknowledged.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+async function pgPhases() {
+  const name = `escrow_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  const version = await admin.query<{ server_version: string }>("show server_version");
+  facts.postgres = version.rows[0]?.server_version;
+  await admin.query(`drop database if exists ${name}`);
+  await admin.query(`drop database if exists ${name}_raw`);
+  await admin.query(`create database ${name}`);
+  const url = (db: string) => {
+    const u = new URL(PG_URL);
+    u.pathname = `/${db}`;
+    return u.toString();
+  };
+  const servers: ServerProcess[] = [];
+  try {
+    log(`seeding PostgreSQL: ${SIZE.pgContracts} contracts`);
+    let app = await openApp({ databaseUrl: url(name) });
+    const seeded = await seedLifecycle(app, SIZE.pgContracts, SIZE.pairs, 60_000);
+    await checkLedger(app.handle.db, "postgres seed");
+    await app.close();
+    await sleep(200);
+    await admin.query(`create database ${name}_raw template ${name}`);
+    app = await openApp({ databaseUrl: url(`${name}_raw`) });
+    const replays = await captureLifecycle(app, seeded, capturePg);
+    await app.close();
+    const ops = rawOps(seeded, replays);
+    const clients = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const c = new pg.Client({ connectionString: url(`${name}_raw`) });
+        await c.connect();
+        return c;
+      }),
+    );
+    const rawPg = async (seconds: number) => {
+      const t0 = performance.now();
+      const end = t0 + seconds * 1000;
+      let n = 0;
+      await Promise.all(
+        clients.map(async (c) => {
+          while (performance.now() < end) {
+            const op = ops.next();
+            if (op.done) return;
+            for (const s of op.value) await c.query(s.sql, s.params as unknown[]);
+            n++;
+          }
+        }),
+      );
+      return n / ((performance.now() - t0) / 1000);
+    };
+    const stream = new LifecycleStream(
+      slots(seeded.active, seeded.m1Paid).filter((s) => s.k > 0),
+      "p",
+    );
+    servers.push(await startServer({ databaseUrl: url(name) }));
+    servers.push(await startServer({ databaseUrl: url(name) }));
+    const one = pools([servers[0]!.url], 32);
+    const two = pools([servers[0]!.url, servers[1]!.url], 16);
+    const b: number[] = [];
+    const s1: number[] = [];
+    const s2: number[] = [];
+    let errors = 0;
+    for (let round = 0; round < 3; round++) {
+      b.push(await rawPg(SIZE.base));
+      const a = await closedLoop(one, stream, 32, SIZE.service);
+      const c = await closedLoop(two, stream, 32, SIZE.service);
+      s1.push(a.rate);
+      s2.push(c.rate);
+      errors += a.errors + c.errors;
+      log(
+        `G3/G4 round ${round + 1}: raw pg ${fmt(b.at(-1)!)} one server ${fmt(a.rate)} two servers ${fmt(c.rate)} ops/s (errors ${a.errors}/${c.errors} ${JSON.stringify(c.statuses)})`,
+      );
+    }
+    await Promise.all(clients.map((c) => c.end()));
+    for (const p of [...one, ...two]) await p.close();
+    for (const s of servers) await s.stop();
+    servers.length = 0;
+    const handle = openPostgres({ url: url(name), poolSize: 2 });
+    const v = await checkLedger(handle.db, "postgres after two servers");
+    await handle.close();
+    G3.measured = median(s1);
+    G3.baseline = median(b);
+    G3.ratio = G3.measured / G3.baseline;
+    G3.pass = G3.ratio >= 0.7 && errors === 0;
+    G3.notes = [
+      `runs: raw ${b.map((x) => fmt(x)).join("/")}, service ${s1.map((x) => fmt(x)).join("/")}, errors ${errors}`,
+    ];
+    G4.measured = median(s2);
+    G4.baseline = G3.measured;
+    G4.ratio = G4.measured / G4.baseline;
+    G4.pass = G4.ratio >= 0.9 && v === 0 && errors === 0;
+    G4.notes = [`runs: two servers ${s2.map((x) => fmt(x)).join("/")}; ${v} invariant violations`];
+  } finally {
+    for (const s of servers) await s.stop();
+    await sleep(300);
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.query(`drop database if exists ${name}_raw with (force)`);
+    await admin.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+async function sweepPhase() {
+  log(`G5: seeding ${SIZE.sweep} submitted milestones on the test clock`);
+  const location: DbLocation = { dataDir: dir("sweep") };
+  const clockEnv = { ESCROW_TEST_CLOCK: "1", ESCROW_SWEEP_INTERVAL_MS: "3600000" };
+  let app = await openApp(location, clockEnv);
+  const seeded = await seedLifecycle(app, 2_000, 10, 30_000);
+  const s = await makeTemplate(app, seeded.pairs[0]!, "submitted");
+  const set: CloneSet = {
+    template: s,
+    count: SIZE.sweep,
+    templatePair: seeded.pairs[0]!,
+    pairs: seeded.pairs,
+  };
+  let sIds: string[] = [];
+  await withTransaction(app.handle.db, async (trx) => {
+    sIds = await cloneTemplate(trx, set, 30_000);
+  });
+  await checkLedger(app.handle.db, "sweep seed");
+  await app.close();
+  fs.mkdirSync(dir("sweep-raw"));
+  fs.copyFileSync(sqliteFile("sweep"), sqliteFile("sweep-raw"));
+  const advance = 14 * 86_400 + 60;
+  // Capture one rule's statements on the raw copy: only copy 0 is due there while capturing.
+  const raw = openRawSqlite(sqliteFile("sweep-raw"));
+  const m0 = derive(s.milestones[0]!, 0);
+  const shift = 30 * 86_400_000;
+  raw
+    .prepare(
+      "update milestones set auto_approve_at = auto_approve_at + ? where status = 'submitted' and id <> ?",
+    )
+    .run(shift, m0);
+  raw.prepare("update test_clock set now = now + ?").run(advance * 1000);
+  raw.close();
+  app = await openApp({ dataDir: dir("sweep-raw") }, clockEnv);
+  const { log: statements } = await captureSqlite(() => app.sweeper.sweepNow());
+  await app.close();
+  const db = openRawSqlite(sqliteFile("sweep-raw"));
+  db.prepare(
+    "update milestones set auto_approve_at = auto_approve_at - ? where status = 'submitted' and id <> ?",
+  ).run(shift, m0);
+  const finds = statements
+    .map((st, i) => (st.sql.includes("milestone_auto_approval") ? i : -1))
+    .filter((i) => i >= 0);
+  const fireStatements = statements.slice(finds[0]! + 1, finds[1] ?? statements.length);
+  const find = statements[finds[0]!]!;
+  const fire = new Replayable(fireStatements, set, sIds, 0);
+  const replayer = new SqliteReplayer(db);
+  const t0 = performance.now();
+  let drained = 0;
+  for (let k = 1; k < SIZE.sweep; k += 200) {
+    db.exec("begin immediate");
+    replayer.run([find], true);
+    for (let j = k; j < Math.min(SIZE.sweep, k + 200); j++) {
+      replayer.run(fire.forCopy(j), true);
+      drained++;
+    }
+    db.exec("commit");
+  }
+  const rawRate = drained / ((performance.now() - t0) / 1000);
+  db.close();
+  log(
+    `G5 raw sweep: ${fmt(rawRate)} rules/s (${fireStatements.length} statements per rule, 200 per commit)`,
+  );
+
+  const server = await startServer(location, clockEnv);
+  try {
+    const target = pools([server.url], 16);
+    const stream = new LifecycleStream(slots(seeded.active, seeded.m1Paid), "w");
+    const idle = await openLoop(target, stream, 20, 5);
+    let finished = false;
+    const admin = new Pool(server.url, { connections: 1, headersTimeout: 0, bodyTimeout: 0 });
+    const t1 = performance.now();
+    const advanced = admin
+      .request({
+        method: "POST",
+        path: "/v1/test-clock/advance",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ seconds: advance }),
+      })
+      .then(async (r) => {
+        await r.body.dump();
+        return r.statusCode;
+      })
+      .finally(() => (finished = true));
+    const during = await openLoop(target, stream, 20, 170, 4000, () => finished);
+    const code = await advanced;
+    const seconds = (performance.now() - t1) / 1000;
+    await admin.close();
+    for (const p of target) await p.close();
+    const check = new SQLite(sqliteFile("sweep"), { readonly: true });
+    const paid = check
+      .prepare(
+        "select count(*) from milestones m join contracts c on c.id = m.contract_id where c.title = 'Bench contract (submitted)' and m.status = 'paid'",
+      )
+      .pluck()
+      .get() as number;
+    check.close();
+    const rate = paid / seconds;
+    const idleP99 = percentile(idle.latencies, 99);
+    const duringP99 = percentile(during.latencies, 99);
+    G5.measured = rate;
+    G5.baseline = rawRate;
+    G5.ratio = rate / rawRate;
+    G5.pass =
+      code === 200 &&
+      paid >= SIZE.sweep &&
+      G5.ratio >= 0.5 &&
+      duringP99 <= 2 * idleP99 &&
+      during.errors === 0;
+    G5.notes = [
+      `${paid}/${SIZE.sweep + 1} auto-approved in ${fmt(seconds, 1)} s (advance answered ${code})`,
+      `interactive p99 idle ${fmt(idleP99, 2)} ms, during sweep ${fmt(duringP99, 2)} ms (x${fmt(duringP99 / idleP99, 2)}), ${during.completed} requests, ${during.errors} errors`,
+    ];
+    if (SIZE.sweep < 100_000) note(G5, `smoke: ${SIZE.sweep} due approvals, not 100,000`);
+  } finally {
+    await server.stop();
+  }
+  const handle = openSqlite({ file: sqliteFile("sweep") });
+  await checkLedger(handle.db, "sqlite after sweep");
+  await handle.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+async function reportPhase() {
+  log(`G6: seeding ${SIZE.report} fully paid contracts (${SIZE.report * 8} journal entries)`);
+  const location: DbLocation = { dataDir: dir("report") };
+  const app = await openApp(location);
+  const pairs = await signUpPairs(app, 1, "r");
+  const t = await makeTemplate(app, pairs[0]!, "all_paid");
+  const set: CloneSet = { template: t, count: SIZE.report, templatePair: pairs[0]!, pairs };
+  await withTransaction(app.handle.db, async (trx) => {
+    await cloneTemplate(trx, set, 30_000);
+  });
+  const entries = await sql<{ n: number }>`select count(*) as n from journal_entries`.execute(
+    app.handle.db,
+  );
+  const userRows = await sql<{
+    id: string;
+  }>`select id from postings where owner_user_id = ${pairs[0]!.client.id} order by id desc`.execute(
+    app.handle.db,
+  );
+  await checkLedger(app.handle.db, "report seed");
+  log(`G6: viewer has ${userRows.rows.length} rows; capturing the page query`);
+  const ids = userRows.rows.map((r) => r.id);
+  const cursor = ids[Math.floor(ids.length / 2)]!;
+  const { call } = await import("./lib/app.js");
+  const { log: statements } = await captureSqlite(() =>
+    call(app, "GET", `/v1/transactions?limit=50&startingAfter=${cursor}`, pairs[0]!.client.token),
+  );
+  await app.close();
+  const pageStmt = statements.find(
+    (st) =>
+      /order by "p"\."id" desc/i.test(st.sql) &&
+      /limit/i.test(st.sql) &&
+      st.params.flat().includes(cursor),
+  );
+  if (!pageStmt) throw new Error("page statement not captured");
+  const params = pageStmt.params.flat();
+  const withCursor = (c: string, limit?: number) =>
+    params.map((p) => (p === cursor ? c : limit !== undefined && p === 51 ? limit : p));
+  const db = new SQLite(sqliteFile("report"), { readonly: true });
+  const stmt = db.prepare(pageStmt.sql);
+  const sampleCursors = Array.from(
+    { length: 100 },
+    (_, i) => ids[Math.floor((((i * 37) % 100) / 100) * ids.length)]!,
+  );
+  const rawPage = () => {
+    const lat: number[] = [];
+    for (const c of sampleCursors) {
+      const t0 = performance.now();
+      stmt.all(...withCursor(c));
+      lat.push(performance.now() - t0);
+    }
+    return percentile(
+      lat.sort((a, b) => a - b),
+      99,
+    );
+  };
+  const rawScan = () => {
+    const t0 = performance.now();
+    let n = 0;
+    for (const row of stmt.iterate(...withCursor("zzzz", 1_000_000_000))) if (row) n++;
+    return n / ((performance.now() - t0) / 1000);
+  };
+  log("G6: starting the server");
+  const server = await startServer(location);
+  const pool = new Pool(server.url, { connections: 1, headersTimeout: 0, bodyTimeout: 0 });
+  const headers = { authorization: `Bearer ${pairs[0]!.client.token}` };
+  const servicePage = async () => {
+    const lat: number[] = [];
+    for (const c of sampleCursors) {
+      const t0 = performance.now();
+      const r = await pool.request({
+        method: "GET",
+        path: `/v1/transactions?limit=50&startingAfter=${c}`,
+        headers,
+      });
+      await r.body.dump();
+      lat.push(performance.now() - t0);
+      if (r.statusCode !== 200) throw new Error(`page ${r.statusCode}`);
+    }
+    return percentile(
+      lat.sort((a, b) => a - b),
+      99,
+    );
+  };
+  const serviceCsv = async () => {
+    const before = server.rss();
+    let peak = before;
+    const timer = setInterval(() => (peak = Math.max(peak, server.rss())), 25);
+    const t0 = performance.now();
+    const r = await pool.request({ method: "GET", path: "/v1/transactions/export.csv", headers });
+    let lines = 0;
+    for await (const chunk of r.body) {
+      const text = (chunk as Buffer).toString("latin1");
+      for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(timer);
+    return { rate: (lines - 1) / seconds, rows: lines - 1, growth: peak - before };
+  };
+  const bp: number[] = [];
+  const sp: number[] = [];
+  const bs: number[] = [];
+  const sc: number[] = [];
+  let growth = 0;
+  let rows = 0;
+  try {
+    for (let round = 0; round < 3; round++) {
+      bp.push(rawPage());
+      sp.push(await servicePage());
+      bs.push(rawScan());
+      const csv = await serviceCsv();
+      sc.push(csv.rate);
+      growth = Math.max(growth, csv.growth);
+      rows = csv.rows;
+      log(
+        `G6 round ${round + 1}: raw page p99 ${fmt(bp.at(-1)!, 2)} ms, service ${fmt(sp.at(-1)!, 2)} ms; raw scan ${fmt(bs.at(-1)!)} rows/s, CSV ${fmt(csv.rate)} rows/s, RSS +${fmt(csv.growth / 2 ** 20)} MiB`,
+      );
+    }
+  } finally {
+    await pool.close();
+    await server.stop();
+    db.close();
+  }
+  const pageP99 = median(sp);
+  const rawP99 = median(bp);
+  const csvRate = median(sc);
+  const scanRate = median(bs);
+  G6.measured = pageP99;
+  G6.baseline = rawP99;
+  G6.ratio = pageP99 / rawP99;
+  const pagePass = pageP99 <= Math.max(10, 5 * rawP99);
+  const csvPass = csvRate >= 0.4 * scanRate;
+  const memPass = growth <= 64 * 2 ** 20;
+  G6.pass = pagePass && csvPass && memPass && rows === ids.length;
+  G6.notes = [
+    `${entries.rows[0]!.n} journal entries; viewer has ${ids.length} rows`,
+    `page p99 ${fmt(pageP99, 2)} ms vs raw keyset ${fmt(rawP99, 3)} ms (limit ${fmt(Math.max(10, 5 * rawP99), 2)}): ${pagePass ? "pass" : "FAIL"}`,
+    `CSV ${fmt(csvRate)} rows/s vs raw scan ${fmt(scanRate)} (x${fmt(csvRate / scanRate, 2)}): ${csvPass ? "pass" : "FAIL"}; ${rows} rows; RSS growth ${fmt(growth / 2 ** 20)} MiB: ${memPass ? "pass" : "FAIL"}`,
+  ];
+  if (SIZE.report * 8 < 1_000_000) note(G6, `smoke: ${SIZE.report * 8} journal entries, not 1M`);
+}
+
+// ---------------------------------------------------------------------------------------------
+async function main() {
+  log(`work directory ${work}; ${SMOKE ? "smoke" : "full"} run`);
+  if (!builtServerExists() || process.env.ESCROW_BENCH_BUILD === "1") {
+    log("building the server (npm run build:server)");
+    execSync("npm run build:server", { cwd: ROOT, stdio: "inherit" });
+  }
+  facts.cores = os.cpus().length;
+  facts.cpu = os.cpus()[0]?.model;
+  facts.node = process.version;
+  facts.sqlite =
+    (new SQLite(":memory:").prepare("select sqlite_version()").pluck().get() as string) ?? "?";
+  facts.loadAverageStart = os.loadavg().map((v) => Number(v.toFixed(2)));
+  facts.diskSyncPerSecond = fsyncRate(1.5);
+  log(
+    `disk: ${fmt(facts.diskSyncPerSecond)} write+fdatasync/s; load average ${os
+      .loadavg()
+      .map((v) => v.toFixed(1))
+      .join(" ")}`,
+  );
+  const phases: [string, () => Promise<unknown>, Goal[]][] = [
+    ["sqlite", sqlitePhases, [G1, G2]],
+    ["postgres", pgPhases, [G3, G4]],
+    ["sweep", sweepPhase, [G5]],
+    ["report", reportPhase, [G6]],
+  ];
+  for (const [name, run, affected] of phases) {
+    try {
+      await run();
+    } catch (error) {
+      log(`${name} phase failed: ${(error as Error).stack ?? String(error)}`);
+      for (const g of affected)
+        if (g.measured === null)
+          g.notes = [`not measured: ${(error as Error).message.slice(0, 200)}`];
+      violations.push(`${name} phase did not complete`);
+    }
+  }
+  const kill = facts.killTest as { acknowledged: number; lost: number } | undefined;
+  G7.measured = violations.length;
+  G7.pass = violations.length === 0 && kill !== undefined;
+  G7.notes = [
+    kill
+      ? `kill -9: ${kill.acknowledged} acknowledged, ${kill.lost} missing after restart`
+      : "kill -9 test not run",
+    violations.length === 0
+      ? "every ledger check passed on every database"
+      : violations.slice(0, 5).join("; "),
+  ];
+  facts.loadAverageEnd = os.loadavg().map((v) => Number(v.toFixed(2)));
+  facts.seconds = Math.round((Date.now() - started) / 1000);
+  report();
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+function report() {
+  const rows = [...goals.values()];
+  const lines = [
+    "",
+    `Escrow benchmark (${SMOKE ? "smoke" : "full"}), ${JSON.stringify(facts.cores)} cores, disk ${fmt(facts.diskSyncPerSecond as number)} syncs/s, Node ${JSON.stringify(facts.node)}, SQLite ${JSON.stringify(facts.sqlite)}, PostgreSQL ${JSON.stringify(facts.postgres ?? "?")}, load ${JSON.stringify(facts.loadAverageStart)} -> ${JSON.stringify(facts.loadAverageEnd)}, ${JSON.stringify(facts.seconds)} s`,
+    "",
+    `${"goal".padEnd(5)} ${"result".padEnd(6)} ${"measured".padStart(12)} ${"baseline".padStart(12)} ${"ratio".padStart(7)}  target`,
+  ];
+  for (const g of rows) {
+    lines.push(
+      `${g.id.padEnd(5)} ${(g.pass ? "PASS" : "FAIL").padEnd(6)} ${(g.measured === null ? "n/m" : `${fmt(g.measured, 2)}`).padStart(12)} ${(g.baseline === null ? "-" : fmt(g.baseline, 2)).padStart(12)} ${(g.ratio === null ? "-" : fmt(g.ratio, 2)).padStart(7)}  ${g.title} [${g.unit}]: ${g.target}`,
+    );
+    for (const n of g.notes) lines.push(`${"".padEnd(13)}${n}`);
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+  if (args.json) {
+    fs.writeFileSync(
+      args.json,
+      `${JSON.stringify({ mode: SMOKE ? "smoke" : "full", machine: facts, goals: rows.map((g) => ({ id: g.id, title: g.title, measured: g.measured, baseline: g.baseline, ratio: g.ratio, target: g.target, unit: g.unit, pass: g.pass, notes: g.notes })), violations }, null, 2)}\n`,
+    );
+  }
+}
+
+await main();
