@@ -80,6 +80,21 @@ async function fire(deps: Deps, rule: DueRule, now: number): Promise<Fired> {
 }
 
 const BUSY_RETRY_MS = 10;
+/** Contracts whose due rules run at once: enough to fill a group commit, few enough to stay fair. */
+const PARALLEL_CONTRACTS = 16;
+
+/** Runs `work` over `items` with at most `limit` at a time. */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
 const BUSY_RETRIES = 200;
 
 /** Runs every rule due up to `now`, in due order, until none is left. */
@@ -105,17 +120,24 @@ export async function runDueRules(
       await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
       continue;
     }
-    for (const rule of batch) {
-      const result = await fire(deps, rule, now);
-      if (result === "done") {
-        if (rule.daysBefore > 0) reminders++;
-        else fired++;
-      } else if (result === "busy") {
-        busy.add(ruleKeyOf(rule));
-      } else {
-        skipped++;
-        refused.add(ruleKeyOf(rule));
+    // Contracts run side by side (their commands then share group commits); the rules of one
+    // contract run one after the other, in due order.
+    const byContract = new Map<string, DueRule[]>();
+    for (const rule of batch)
+      byContract.set(rule.contractId, [...(byContract.get(rule.contractId) ?? []), rule]);
+    await inParallel([...byContract.values()], PARALLEL_CONTRACTS, async (rules) => {
+      for (const rule of rules) {
+        const result = await fire(deps, rule, now);
+        if (result === "done") {
+          if (rule.daysBefore > 0) reminders++;
+          else fired++;
+        } else if (result === "busy") {
+          busy.add(ruleKeyOf(rule));
+        } else {
+          skipped++;
+          refused.add(ruleKeyOf(rule));
+        }
       }
-    }
+    });
   }
 }

@@ -20,6 +20,29 @@ export interface SqliteOptions {
   readonly file: string;
 }
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every statement on every execution; the application runs a
+ * few hundred distinct statements, so keeping them prepared saves the parse on each query.
+ * Statements are only run to completion (`all`/`run`), never left iterating, so reuse is safe.
+ */
+function withStatementCache(sqlite: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (text: string) => {
+      let statement = cache.get(text);
+      if (statement === undefined) {
+        statement = sqlite.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 export function openSqlite({ file }: SqliteOptions): DatabaseHandle {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
@@ -30,7 +53,9 @@ export function openSqlite({ file }: SqliteOptions): DatabaseHandle {
   sqlite.pragma("busy_timeout = 5000");
   // SQLite integers are 64-bit; amounts and times are far below 2^53, so numbers are exact.
   sqlite.defaultSafeIntegers(false);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   return { db, dialect: "sqlite", close: () => db.destroy() };
 }
 
