@@ -105,9 +105,9 @@ async function assemble(
   handle: DatabaseHandle,
   options: ServerOptions,
 ): Promise<RunningApp> {
-  const { db } = handle;
+  const { db, readDb } = handle;
   const ids = new UlidGenerator();
-  const testClock = config.testClock ? new DatabaseTestClock(db) : null;
+  const testClock = config.testClock ? new DatabaseTestClock(db, Date.now, readDb) : null;
   if (testClock) {
     logger.warn(
       "ESCROW_TEST_CLOCK=1: time is moved only by POST /v1/test-clock/advance. Never use this in production.",
@@ -125,10 +125,12 @@ async function assemble(
     },
   };
   const wallClock = () => Date.now();
-  const sessions = new Sessions(db, ids, {
-    idleHours: config.sessionIdleHours,
-    maxHours: config.sessionMaxHours,
-  });
+  const sessions = new Sessions(
+    db,
+    ids,
+    { idleHours: config.sessionIdleHours, maxHours: config.sessionMaxHours },
+    readDb,
+  );
   const rateLimiter = new RateLimiter(db);
   const accounts = new Accounts(db, ids, sessions, rateLimiter, config.scryptLogN, wallClock);
   if (config.bootstrapStaff) {
@@ -138,7 +140,7 @@ async function assemble(
     );
     logger.info({ email: staff.email }, "staff account ready");
   }
-  const sweeper = new Sweeper(deps, new SqlDueRules(db), config.sweepIntervalMs, logger);
+  const sweeper = new Sweeper(deps, new SqlDueRules(readDb), config.sweepIntervalMs, logger);
   const notifications = new NotificationStore(handle, ids);
   const dispatcher = new Dispatcher(
     notifications,
@@ -148,7 +150,7 @@ async function assemble(
     { intervalMs: config.dispatchIntervalMs, publicUrl: config.publicUrl },
     logger,
   );
-  const readModel = new ReadModel(db);
+  const readModel = new ReadModel(readDb);
   const control: TestClockControl | null = testClock && {
     now: () => testClock.now(),
     advance: async (seconds) => {
@@ -164,12 +166,12 @@ async function assemble(
     config,
     readModel,
     readModelIn: (tx) => new ReadModel((tx as SqlTx).db),
-    lists: new Lists(db, readModel),
-    report: new ReportQueries(db),
+    lists: new Lists(readDb, readModel),
+    report: new ReportQueries(readDb),
     accounts,
     sessions,
     rateLimiter,
-    parties: (resource, id) => partiesOf(db, resource, id),
+    parties: (resource, id) => partiesOf(readDb, resource, id),
     ownerOf: (resource, id) => notifications.ownerOf(resource, id),
     notifications,
     dispatcher,

@@ -26,6 +26,8 @@ export class Sessions {
     private readonly db: Kysely<Database>,
     private readonly ids: IdGenerator,
     private readonly settings: SessionSettings,
+    /** Where the per-request lookup reads (a read connection; writes go to `db`). */
+    private readonly readDb: Kysely<Database> = db,
   ) {}
 
   async create(userId: string, now: number): Promise<string> {
@@ -50,7 +52,7 @@ export class Sessions {
     token: string,
     now: number,
   ): Promise<(User & { sessionId: string }) | undefined> {
-    const row = await this.db
+    const row = await this.readDb
       .selectFrom("sessions as s")
       .innerJoin("users as u", "u.id", "s.user_id")
       .selectAll("u")

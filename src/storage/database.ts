@@ -12,6 +12,12 @@ import type { Database } from "./schema.js";
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
+  /**
+   * For reads outside commands (sessions, access checks, views, lists). SQLite: a second,
+   * query-only connection, so a request's reads do not queue behind the writer's group commit
+   * (WAL readers see the last commit). PostgreSQL: the same pool.
+   */
+  readonly readDb: Kysely<Database>;
   readonly dialect: Dialect;
   close(): Promise<void>;
 }
@@ -43,8 +49,7 @@ function withStatementCache(sqlite: SQLite.Database) {
   };
 }
 
-export function openSqlite({ file }: SqliteOptions): DatabaseHandle {
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+function connect(file: string): SQLite.Database {
   const sqlite = new SQLite(file);
   sqlite.pragma("journal_mode = WAL");
   // FULL: a commit is on disk before it is acknowledged, even across power loss.
@@ -53,10 +58,29 @@ export function openSqlite({ file }: SqliteOptions): DatabaseHandle {
   sqlite.pragma("busy_timeout = 5000");
   // SQLite integers are 64-bit; amounts and times are far below 2^53, so numbers are exact.
   sqlite.defaultSafeIntegers(false);
+  return sqlite;
+}
+
+export function openSqlite({ file }: SqliteOptions): DatabaseHandle {
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new SqliteDialect({ database: withStatementCache(connect(file)) }),
   });
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  if (file === ":memory:") return { db, readDb: db, dialect: "sqlite", close: () => db.destroy() };
+  const reader = connect(file);
+  reader.pragma("query_only = ON");
+  const readDb = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(reader) }),
+  });
+  return {
+    db,
+    readDb,
+    dialect: "sqlite",
+    close: async () => {
+      await readDb.destroy();
+      await db.destroy();
+    },
+  };
 }
 
 /** Reads the durability settings actually in force, so start-up can refuse unsafe ones. */
@@ -94,5 +118,5 @@ export function openPostgres({ url, poolSize }: PostgresOptions): DatabaseHandle
   installInt8Parser();
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: "postgres", close: () => db.destroy() };
+  return { db, readDb: db, dialect: "postgres", close: () => db.destroy() };
 }

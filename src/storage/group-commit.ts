@@ -4,8 +4,9 @@
  * queued and then run together in one transaction, each in its own savepoint (one command's
  * failure rolls back only its own writes), and all are answered after the one durable commit.
  *
- * There is no timer: a command that finds the queue idle runs at once, alone. Batches grow only
- * when commands arrive faster than the disk commits, which is exactly when sharing pays.
+ * There is no timer: a command that finds the queue idle waits one turn of the event loop, no
+ * more. Batches grow only when commands arrive faster than the disk commits, which is exactly
+ * when sharing pays.
  */
 import { sql, type Kysely } from "kysely";
 import type { Tx } from "../app/ports.js";
@@ -45,7 +46,13 @@ export class SqliteGroupCommit {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length > 0) await this.runBatch(this.queue.splice(0, MAX_BATCH));
+      while (this.queue.length > 0) {
+        // better-sqlite3 is synchronous, so a batch runs start to commit without yielding to
+        // the event loop; one turn of the loop first lets requests that are already in flight
+        // reach the queue and share this commit.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.runBatch(this.queue.splice(0, MAX_BATCH));
+      }
     } finally {
       this.draining = false;
     }

@@ -11,10 +11,12 @@ export class DatabaseTestClock implements Clock {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly wallClock: () => number = Date.now,
+    /** Where `now` reads (a read connection, so reading the time never waits for a commit). */
+    private readonly readDb: Kysely<Database> = db,
   ) {}
 
   async now(): Promise<number> {
-    const row = await this.db
+    const row = await this.readDb
       .selectFrom("test_clock")
       .select("now")
       .where("id", "=", 1)
