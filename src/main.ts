@@ -23,6 +23,8 @@ import { NotificationStore } from "./storage/notifications.js";
 import { WebhookSender } from "./webhooks/sender.js";
 import { openPostgres, openSqlite, type DatabaseHandle } from "./storage/database.js";
 import { SqlDueRules } from "./storage/due-rules.js";
+import { purgeExpiredIdempotencyKeys } from "./storage/idempotency.js";
+import { IDEMPOTENCY_RETENTION_MS } from "./app/run-command.js";
 import { Lists } from "./storage/lists.js";
 import { migrateToLatest, requireCurrentSchema } from "./storage/migrate.js";
 import { partiesOf } from "./storage/parties.js";
@@ -140,7 +142,13 @@ async function assemble(
     );
     logger.info({ email: staff.email }, "staff account ready");
   }
-  const sweeper = new Sweeper(deps, new SqlDueRules(readDb), config.sweepIntervalMs, logger);
+  const sweeper = new Sweeper(
+    deps,
+    new SqlDueRules(readDb),
+    config.sweepIntervalMs,
+    logger,
+    (now) => purgeExpiredIdempotencyKeys(db, now - IDEMPOTENCY_RETENTION_MS).then(() => undefined),
+  );
   const notifications = new NotificationStore(handle, ids);
   const dispatcher = new Dispatcher(
     notifications,

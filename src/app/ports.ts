@@ -114,12 +114,14 @@ export interface Tx {
   applyPlan(plan: Plan, info: CommitInfo): Promise<void>;
   /**
    * Claims an idempotency key, or returns the record already stored for it. Concurrent claims of
-   * one key are serialized by the database: the second waits and then sees the first.
+   * one key are serialized by the database: the second waits and then sees the first. A record
+   * made before `expiredBefore` no longer counts.
    */
   claimIdempotencyKey(
     scope: IdempotencyScope,
     fingerprint: string,
     now: Instant,
+    expiredBefore: Instant,
   ): Promise<IdempotencyRecord | null>;
   saveIdempotentResponse(scope: IdempotencyScope, response: StoredResponse): Promise<void>;
   releaseIdempotencyKey(scope: IdempotencyScope): Promise<void>;

@@ -10,6 +10,9 @@ import type { Result } from "../domain/result.js";
 import { fail } from "../domain/result.js";
 import type { CommandContext, Deps, IdempotencyScope, StoredResponse, Tx } from "./ports.js";
 
+/** How long a key's first answer is kept and replayed (API.md: 24 hours). */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
 export interface Idempotency extends IdempotencyScope {
   /** A digest of the request; a different request under the same key is refused. */
   readonly fingerprint: string;
@@ -37,18 +40,25 @@ export interface CommandOutcome {
 
 export async function runCommand<T>(deps: Deps, spec: CommandSpec<T>): Promise<CommandOutcome> {
   const now = await deps.clock.now();
+  const { idempotency } = spec;
+  // Made once, outside the transaction: a retried transaction (deadlock, serialization failure)
+  // calls the payment provider again with the same key, so the provider cannot charge twice.
+  const commandKey = idempotency
+    ? `${idempotency.userId}:${idempotency.endpoint}:${idempotency.key}`
+    : deps.ids.next("cmd");
   return deps.store.write(async (tx) => {
-    const { idempotency } = spec;
     if (spec.lockFirst !== undefined && !(await tx.tryLockContract(spec.lockFirst))) {
       return { response: { status: 409, body: null }, replayed: false, skipped: true };
     }
     if (idempotency) {
-      const existing = await tx.claimIdempotencyKey(idempotency, idempotency.fingerprint, now);
+      const existing = await tx.claimIdempotencyKey(
+        idempotency,
+        idempotency.fingerprint,
+        now,
+        now - IDEMPOTENCY_RETENTION_MS,
+      );
       if (existing) return replay(spec, tx, now, idempotency, existing);
     }
-    const commandKey = idempotency
-      ? `${idempotency.userId}:${idempotency.endpoint}:${idempotency.key}`
-      : deps.ids.next("cmd");
     const ctx: CommandContext = { tx, now, deps, commandKey };
     const result = await tx.savepoint(() => spec.execute(ctx));
     const response = await spec.respond(result, tx, now);
@@ -87,8 +97,9 @@ export async function runUseCase<T>(
   execute: (ctx: CommandContext) => Promise<Result<T>>,
 ): Promise<Result<T>> {
   const now = await deps.clock.now();
+  const commandKey = deps.ids.next("cmd");
   return deps.store.write(async (tx) => {
-    const ctx: CommandContext = { tx, now, deps, commandKey: deps.ids.next("cmd") };
+    const ctx: CommandContext = { tx, now, deps, commandKey };
     return tx.savepoint(() => execute(ctx));
   });
 }

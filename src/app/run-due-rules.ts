@@ -36,6 +36,8 @@ export interface SweepResult {
   readonly reminders: number;
   /** Rules refused by the state they found (answered meanwhile, or held by a refund request). */
   readonly skipped: number;
+  /** Rules whose command failed unexpectedly; each stays due and is tried on the next sweep. */
+  readonly errors?: readonly { rule: string; error: unknown }[];
 }
 
 export function ruleKeyOf(rule: DueRule): string {
@@ -107,6 +109,7 @@ export async function runDueRules(
   let fired = 0;
   let reminders = 0;
   let skipped = 0;
+  const errors: { rule: string; error: unknown }[] = [];
   // A rule whose command is refused stays due; remember it so one sweep does not spin on it.
   const refused = new Set<string>();
   // A rule whose contract another transaction holds (a user's command, another server's sweep)
@@ -115,7 +118,7 @@ export async function runDueRules(
   for (let retries = 0; ;) {
     const batch = await source.findDue(now, batchSize, new Set([...refused, ...busy]));
     if (batch.length === 0) {
-      if (busy.size === 0 || ++retries > BUSY_RETRIES) return { fired, reminders, skipped };
+      if (busy.size === 0 || ++retries > BUSY_RETRIES) return { fired, reminders, skipped, errors };
       busy.clear();
       await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
       continue;
@@ -127,7 +130,15 @@ export async function runDueRules(
       byContract.set(rule.contractId, [...(byContract.get(rule.contractId) ?? []), rule]);
     await inParallel([...byContract.values()], PARALLEL_CONTRACTS, async (rules) => {
       for (const rule of rules) {
-        const result = await fire(deps, rule, now);
+        let result: Fired;
+        try {
+          result = await fire(deps, rule, now);
+        } catch (error) {
+          // One failing rule must not stop the others; it is left for the next sweep.
+          errors.push({ rule: ruleKeyOf(rule), error });
+          refused.add(ruleKeyOf(rule));
+          continue;
+        }
         if (result === "done") {
           if (rule.daysBefore > 0) reminders++;
           else fired++;

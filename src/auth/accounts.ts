@@ -64,9 +64,11 @@ export class Accounts {
     const now = this.wallClock();
     const accountKey = `login:account:${normalizeEmail(email)}`;
     const ipKey = `login:ip:${ip}`;
+    // Every attempt is counted before the password is checked; a success clears the account's
+    // count, so only a run of failures (or a flood from one address) is slowed down.
     const wait = Math.max(
-      await this.limiter.retryAfter(accountKey, LOGIN_LIMITS.perAccount, now),
-      await this.limiter.retryAfter(ipKey, LOGIN_LIMITS.perIp, now),
+      await this.limiter.take(accountKey, LOGIN_LIMITS.perAccount, now),
+      await this.limiter.take(ipKey, LOGIN_LIMITS.perIp, now),
     );
     if (wait > 0)
       return {
@@ -82,11 +84,7 @@ export class Accounts {
       .executeTakeFirst();
     this.decoy ??= decoyHash(this.scryptLogN);
     const matches = await verifyPassword(password, row?.password_hash ?? (await this.decoy));
-    if (!row || !matches) {
-      await this.limiter.hit(accountKey, LOGIN_LIMITS.perAccount, now);
-      await this.limiter.hit(ipKey, LOGIN_LIMITS.perIp, now);
-      return fail("unauthenticated", "the email or password is wrong");
-    }
+    if (!row || !matches) return fail("unauthenticated", "the email or password is wrong");
     await this.limiter.clear(accountKey);
     return ok({ user: userFromRow(row), token: await this.sessions.create(row.id, now) });
   }

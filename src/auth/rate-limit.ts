@@ -19,21 +19,14 @@ export const LOGIN_LIMITS = {
 export class RateLimiter {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Seconds until `key` may try again, or 0 when it may try now. */
-  async retryAfter(key: string, limit: Limit, now: number): Promise<number> {
-    const row = await this.db
-      .selectFrom("rate_limits")
-      .selectAll()
-      .where("key", "=", key)
-      .executeTakeFirst();
-    if (!row || now >= row.window_start + limit.windowMs || row.count < limit.max) return 0;
-    return Math.ceil((row.window_start + limit.windowMs - now) / 1000);
-  }
-
-  /** Counts one attempt in the current window of `key`. */
-  async hit(key: string, limit: Limit, now: number): Promise<void> {
+  /**
+   * Counts one attempt in the current window of `key`, atomically, and answers how many seconds
+   * the caller must wait (0: go ahead). Counting before the work makes concurrent attempts count
+   * too: forty parallel guesses are forty attempts, not one.
+   */
+  async take(key: string, limit: Limit, now: number): Promise<number> {
     const fresh = now - limit.windowMs;
-    await this.db
+    const row = await this.db
       .insertInto("rate_limits")
       .values({ key, window_start: now, count: 1 })
       .onConflict((oc) =>
@@ -42,7 +35,10 @@ export class RateLimiter {
           window_start: sql`case when rate_limits.window_start <= ${fresh} then ${now} else rate_limits.window_start end`,
         }),
       )
-      .execute();
+      .returning(["count", "window_start"])
+      .executeTakeFirstOrThrow();
+    if (Number(row.count) <= limit.max) return 0;
+    return Math.max(1, Math.ceil((Number(row.window_start) + limit.windowMs - now) / 1000));
   }
 
   async clear(key: string): Promise<void> {

@@ -253,7 +253,11 @@ async function runHttpCommand<T>(
       "Idempotency-Key",
     );
   }
-  const endpoint = `${request.method} ${request.url.split("?")[0]}`;
+  // The route's pattern with its id, so spellings of one URL (a trailing slash, percent
+  // escapes) share one key scope.
+  const id = (request.params as { id?: string }).id;
+  const pattern = request.routeOptions.url ?? request.url.split("?")[0] ?? "";
+  const endpoint = `${request.method} ${id === undefined ? pattern : pattern.replace(":id", id)}`;
   const idempotency =
     key && user
       ? {

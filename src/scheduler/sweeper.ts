@@ -18,6 +18,8 @@ export class Sweeper {
     private readonly source: DueRuleSource,
     private readonly intervalMs: number,
     private readonly log: Pick<Logger, "info" | "error">,
+    /** Work that rides along with each sweep (purging expired records). */
+    private readonly housekeeping: (now: number) => Promise<void> = () => Promise.resolve(),
   ) {}
 
   /** One sweep up to the clock's now; queued behind any sweep already running. */
@@ -25,8 +27,11 @@ export class Sweeper {
     const next = this.running.then(async () => {
       const now = await this.deps.clock.now();
       const result = await runDueRules(this.deps, this.source, now);
-      if (result.fired > 0)
+      if (result.fired > 0 || result.reminders > 0)
         this.log.info({ ...result, at: new Date(now).toISOString() }, "timed rules ran");
+      for (const failure of result.errors ?? [])
+        this.log.error({ err: failure.error, rule: failure.rule }, "a timed rule failed");
+      await this.housekeeping(now);
       return result;
     });
     this.running = next.catch(() => undefined);

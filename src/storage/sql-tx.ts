@@ -276,7 +276,16 @@ export class SqlTx implements Tx {
     scope: IdempotencyScope,
     fingerprint: string,
     now: number,
+    expiredBefore: number,
   ): Promise<IdempotencyRecord | null> {
+    // A record past its retention is as good as absent: the key may be used afresh.
+    await this.db
+      .deleteFrom("idempotency_keys")
+      .where("user_id", "=", scope.userId)
+      .where("endpoint", "=", scope.endpoint)
+      .where("key", "=", scope.key)
+      .where("created_at", "<", expiredBefore)
+      .execute();
     const inserted = await this.db
       .insertInto("idempotency_keys")
       .values({
