@@ -53,9 +53,19 @@ export const CSV_COLUMNS: readonly (keyof TransactionRow)[] = [
 export class ReportQueries {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** The viewer's postings matching the filter, without the joins the rows' text needs. */
+  private matching(userId: string, filter: TransactionFilter) {
+    let query = this.db.selectFrom("postings as p").where("p.owner_user_id", "=", userId);
+    if (filter.contractId !== undefined)
+      query = query.where("p.contract_id", "=", filter.contractId);
+    if (filter.type !== undefined) query = query.where("p.type", "=", filter.type);
+    if (filter.from !== undefined) query = query.where("p.created_at", ">=", filter.from);
+    if (filter.to !== undefined) query = query.where("p.created_at", "<=", filter.to);
+    return query;
+  }
+
   private base(userId: string, filter: TransactionFilter) {
-    let query = this.db
-      .selectFrom("postings as p")
+    return this.matching(userId, filter)
       .innerJoin("contracts as c", "c.id", "p.contract_id")
       .leftJoin("milestones as m", "m.id", "p.milestone_id")
       .select([
@@ -69,14 +79,7 @@ export class ReportQueries {
         "c.title as contract_title",
         "m.position as milestone_position",
         "m.title as milestone_title",
-      ])
-      .where("p.owner_user_id", "=", userId);
-    if (filter.contractId !== undefined)
-      query = query.where("p.contract_id", "=", filter.contractId);
-    if (filter.type !== undefined) query = query.where("p.type", "=", filter.type);
-    if (filter.from !== undefined) query = query.where("p.created_at", ">=", filter.from);
-    if (filter.to !== undefined) query = query.where("p.created_at", "<=", filter.to);
-    return query;
+      ]);
   }
 
   private toRow(r: {
@@ -119,8 +122,7 @@ export class ReportQueries {
 
   /** Net change per currency over every matching row, not only this page. */
   async totals(userId: string, filter: TransactionFilter) {
-    const rows = await this.base(userId, filter)
-      .clearSelect()
+    const rows = await this.matching(userId, filter)
       .select((eb) => [
         "p.currency",
         eb.fn.sum<number>("p.amount").as("net"),
