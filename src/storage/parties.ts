@@ -13,20 +13,23 @@ const TABLE = {
 } as const;
 
 export async function partiesOf(db: Kysely<Database>, resource: OwnedResource, id: string) {
-  const contractId =
-    resource === "contract"
-      ? id
-      : (
-          await db
-            .selectFrom(TABLE[resource] as "milestones")
-            .select("contract_id")
-            .where("id", "=", id)
-            .executeTakeFirst()
-        )?.contract_id;
-  if (contractId === undefined) return undefined;
+  const parties = [
+    "c.id as contractId",
+    "c.client_id as clientId",
+    "c.freelancer_id as freelancerId",
+  ] as const;
+  if (resource === "contract") {
+    return db
+      .selectFrom("contracts as c")
+      .select(parties)
+      .where("c.id", "=", id)
+      .executeTakeFirst();
+  }
+  // One round trip: the object joined to its contract.
   return db
-    .selectFrom("contracts")
-    .select(["id as contractId", "client_id as clientId", "freelancer_id as freelancerId"])
-    .where("id", "=", contractId)
+    .selectFrom(`${TABLE[resource] as "milestones"} as o`)
+    .innerJoin("contracts as c", "c.id", "o.contract_id")
+    .select(parties)
+    .where("o.id", "=", id)
     .executeTakeFirst();
 }

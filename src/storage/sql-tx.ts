@@ -278,14 +278,6 @@ export class SqlTx implements Tx {
     now: number,
     expiredBefore: number,
   ): Promise<IdempotencyRecord | null> {
-    // A record past its retention is as good as absent: the key may be used afresh.
-    await this.db
-      .deleteFrom("idempotency_keys")
-      .where("user_id", "=", scope.userId)
-      .where("endpoint", "=", scope.endpoint)
-      .where("key", "=", scope.key)
-      .where("created_at", "<", expiredBefore)
-      .execute();
     const inserted = await this.db
       .insertInto("idempotency_keys")
       .values({
@@ -307,6 +299,11 @@ export class SqlTx implements Tx {
       .where("endpoint", "=", scope.endpoint)
       .where("key", "=", scope.key)
       .executeTakeFirstOrThrow();
+    if (row.created_at < expiredBefore) {
+      // Past its retention the record is as good as absent: the key may be used afresh.
+      await this.releaseIdempotencyKey(scope);
+      return this.claimIdempotencyKey(scope, fingerprint, now, Number.NEGATIVE_INFINITY);
+    }
     const response =
       row.status === null
         ? null
