@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { IdGenerator } from "../app/ports.js";
 import type { DatabaseHandle } from "./database.js";
-import { UnknownCursorError, type PageRequest } from "./lists.js";
+import { keysetPage, UnknownCursorError, type PageRequest } from "./lists.js";
 import type { DeliveriesTable, NotifyTables } from "./notify-schema.js";
 import { iso } from "./read-model.js";
 import type { Database } from "./schema.js";
@@ -507,20 +507,12 @@ export class NotificationStore {
   }
 
   async endpoints(userId: string, paging: PageRequest): Promise<Page<EndpointView>> {
-    let query = this.db
+    const query = this.db
       .selectFrom("webhook_endpoints")
       .selectAll()
       .where("user_id", "=", userId)
       .where("deleted_at", "is", null);
-    if (paging.startingAfter !== undefined) {
-      const cursor = await query.where("id", "=", paging.startingAfter).executeTakeFirst();
-      if (!cursor) throw new UnknownCursorError();
-      query = query.where("id", "<", paging.startingAfter);
-    }
-    const rows = await query
-      .orderBy("id", "desc")
-      .limit(paging.limit + 1)
-      .execute();
+    const rows = await keysetPage(query, "id", paging);
     return {
       data: rows.slice(0, paging.limit).map(endpointView),
       hasMore: rows.length > paging.limit,
@@ -541,20 +533,12 @@ export class NotificationStore {
 
   /** The delivery log of one endpoint, newest first. */
   async deliveries(endpointId: string, paging: PageRequest) {
-    let query = this.db
+    const query = this.db
       .selectFrom("deliveries")
       .selectAll()
       .where("recipient", "=", endpointId)
       .where("channel", "=", "webhook");
-    if (paging.startingAfter !== undefined) {
-      const cursor = await query.where("id", "=", paging.startingAfter).executeTakeFirst();
-      if (!cursor) throw new UnknownCursorError();
-      query = query.where("id", "<", paging.startingAfter);
-    }
-    const rows = await query
-      .orderBy("id", "desc")
-      .limit(paging.limit + 1)
-      .execute();
+    const rows = await keysetPage(query, "id", paging);
     return {
       data: rows.slice(0, paging.limit).map(deliveryView),
       hasMore: rows.length > paging.limit,
