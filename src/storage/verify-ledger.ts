@@ -58,10 +58,8 @@ export async function verifyLedger(db: Kysely<Database>): Promise<LedgerViolatio
     });
   }
   const releasedAndRefunded = await sql<{ id: string }>`
-    select m.id from milestones m where m.status = 'paid' and exists (
-      select 1 from postings p where p.milestone_id = m.id and p.type = 'escrow_refund')`.execute(
-    db,
-  );
+    select distinct m.id from postings p join milestones m on m.id = p.milestone_id
+    where p.type = 'escrow_refund' and m.status = 'paid'`.execute(db);
   for (const row of releasedAndRefunded.rows) {
     violations.push({ kind: "released_and_refunded", detail: row.id });
   }
