@@ -192,10 +192,10 @@ async function seedLifecycle(
 async function checkLedger(db: Kysely<Database>, where: string) {
   const found = await verifyLedger(db);
   const unreleased = await sql<{ id: string }>`
-    select m.id from milestones m where m.status = 'paid' and not exists (
-      select 1 from postings p where p.milestone_id = m.id and p.account_kind = 'earnings')`.execute(
-    db,
-  );
+    select m.id from milestones m
+    left join (select distinct milestone_id from postings
+               where account_kind = 'earnings' and milestone_id is not null) r on r.milestone_id = m.id
+    where m.status = 'paid' and r.milestone_id is null`.execute(db);
   const all = [
     ...found.map((v) => `${v.kind}: ${v.detail}`),
     ...unreleased.rows.map((r) => `paid_without_release: ${r.id}`),
