@@ -157,6 +157,16 @@ export const TransactionQuery = Type.Object(
   },
   strict,
 );
+/** The report's filters without paging: totals cover every matching row. */
+export const TotalsQuery = Type.Object(
+  {
+    contractId: Type.Optional(Type.String({ maxLength: 100 })),
+    type: Type.Optional(Type.Union(TRANSACTION_TYPES.map((t) => Type.Literal(t)))),
+    from: Type.Optional(DateOrTime),
+    to: Type.Optional(DateOrTime),
+  },
+  strict,
+);
 export const NotificationQuery = Type.Object(
   {
     limit: Type.Optional(Limit),

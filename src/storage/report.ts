@@ -111,13 +111,11 @@ export class ReportQueries {
   }
 
   async list(userId: string, filter: TransactionFilter, paging: PageRequest) {
-    const query = this.base(userId, filter);
-    const rows = await keysetPage(query, "p.id", paging);
-    const result = page(
+    const rows = await keysetPage(this.base(userId, filter), "p.id", paging);
+    return page(
       rows.map((r) => this.toRow(r)),
       paging.limit,
     );
-    return { ...result, totals: await this.totals(userId, filter) };
   }
 
   /** Net change per currency over every matching row, not only this page. */

@@ -81,6 +81,7 @@ const POLICY: Record<string, Policy> = {
   // Transactions.
   "GET /v1/transactions": "user",
   "GET /v1/transactions/export.csv": "user",
+  "GET /v1/transactions/totals": "user",
   // Notifications and webhooks.
   "GET /v1/notifications": "user",
   "POST /v1/notifications/:id/read": { resource: "notification", allow: "owner" },

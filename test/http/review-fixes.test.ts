@@ -64,3 +64,40 @@ describe.each(DIALECTS)("idempotency and throttling details (%s)", (dialect) => 
     expect(answers.find((a) => a.status === 429)!.headers["retry-after"]).toBeDefined();
   });
 });
+
+describe.each(DIALECTS)("transaction totals (%s)", (dialect) => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await createTestServer(dialect);
+  });
+  afterEach(() => server.close());
+
+  it("R21: totals cover every matching row, whatever page is being read, with the same filters", async () => {
+    const client = await server.signUp("Carol");
+    const freelancer = await server.signUp("Frank", { card: null });
+    for (const amount of [1_000, 2_000, 3_000]) {
+      await server.request("POST", "/v1/contracts", {
+        token: client.token,
+        body: {
+          freelancerEmail: freelancer.email,
+          title: "T",
+          currency: "EUR",
+          milestones: [{ title: "A", amount }],
+        },
+      });
+    }
+    const page = await server.request("GET", "/v1/transactions?limit=1", { token: client.token });
+    expect(page.body.data).toHaveLength(1);
+    expect(page.body.hasMore).toBe(true);
+    const totals = await server.request("GET", "/v1/transactions/totals", { token: client.token });
+    expect(totals.body).toEqual({ data: [{ currency: "EUR", net: -6_000, count: 3 }] });
+    const filtered = await server.request("GET", "/v1/transactions/totals?type=escrow_refund", {
+      token: client.token,
+    });
+    expect(filtered.body).toEqual({ data: [] });
+    const refused = await server.request("GET", "/v1/transactions/totals?limit=5", {
+      token: client.token,
+    });
+    expect(refused.status).toBe(400);
+  });
+});

@@ -6,7 +6,7 @@ import { isCalendarDate } from "../../domain/validation.js";
 import { CSV_COLUMNS, csvLine, type TransactionFilter } from "../../storage/report.js";
 import { HttpFailure } from "../errors.js";
 import { addRoute, type RegisteredRoute } from "../route.js";
-import { TransactionQuery } from "../schemas.js";
+import { TotalsQuery, TransactionQuery } from "../schemas.js";
 import type { Services } from "../services.js";
 import { listed, paging } from "./helpers.js";
 
@@ -28,7 +28,9 @@ function bound(value: string | undefined, field: "from" | "to"): number | undefi
   return dateOnly && field === "to" ? at + DAY_MS - 1 : at;
 }
 
-function filterOf(query: Static<typeof TransactionQuery> | undefined): TransactionFilter {
+function filterOf(
+  query: Static<typeof TransactionQuery> | Static<typeof TotalsQuery> | undefined,
+): TransactionFilter {
   const filter = {
     contractId: query?.contractId,
     type: query?.type,
@@ -49,13 +51,26 @@ export function transactionRoutes(
   addRoute(app, services, table, {
     method: "GET",
     url: "/v1/transactions",
-    summary: "Movements of your own money, newest first, with totals (R21)",
+    summary: "Movements of your own money, newest first (R21)",
     tags: ["transactions"],
     access: { kind: "user" },
     querystring: TransactionQuery,
     handler: async ({ caller, query }) => ({
       status: 200,
       body: await listed(() => services.report.list(caller.userId, filterOf(query), paging(query))),
+    }),
+  });
+
+  addRoute(app, services, table, {
+    method: "GET",
+    url: "/v1/transactions/totals",
+    summary: "Net change and count per currency over every transaction matching the filters (R21)",
+    tags: ["transactions"],
+    access: { kind: "user" },
+    querystring: TotalsQuery,
+    handler: async ({ caller, query }) => ({
+      status: 200,
+      body: { data: await services.report.totals(caller.userId, filterOf(query)) },
     }),
   });
 

@@ -9,6 +9,7 @@ import type {
   PaymentMethod,
   RefundRequest,
   TransactionPage,
+  TransactionTotal,
   User,
 } from "./types";
 
@@ -22,6 +23,8 @@ export const keys = {
   disputes: (status: string) => ["disputes", status] as const,
   dispute: (id: string) => ["dispute", id] as const,
   transactions: (params: Record<string, string>) => ["transactions", params] as const,
+  transactionTotals: (filters: Record<string, string>) =>
+    ["transactions", "totals", filters] as const,
   clock: ["clock"] as const,
 };
 
@@ -92,6 +95,15 @@ export function useDisputes(status: "open" | "resolved") {
   return useQuery({
     queryKey: keys.disputes(status),
     queryFn: () => api<Page<Dispute>>(`/v1/disputes${query({ status, limit: 100 })}`),
+  });
+}
+
+/** Totals over every transaction matching the filters: one request per filter, not per page. */
+export function useTransactionTotals(filters: Record<string, string>) {
+  return useQuery({
+    queryKey: keys.transactionTotals(filters),
+    queryFn: () => api<{ data: TransactionTotal[] }>(`/v1/transactions/totals${query(filters)}`),
+    placeholderData: (previous) => previous,
   });
 }
 

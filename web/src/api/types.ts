@@ -136,8 +136,12 @@ export interface Transaction {
   status: string;
 }
 
-export interface TransactionPage extends Page<Transaction> {
-  totals: { currency: string; net: number; count: number }[];
+export type TransactionPage = Page<Transaction>;
+
+export interface TransactionTotal {
+  currency: string;
+  net: number;
+  count: number;
 }
 
 export interface DueDateChange {

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { query } from "../../api/client";
-import { useContracts, useTransactions } from "../../api/queries";
+import { useContracts, useTransactionTotals, useTransactions } from "../../api/queries";
 import { ErrorNote } from "../../components/ErrorNote";
 import { Money } from "../../components/Money";
 import { Time } from "../../components/Time";
@@ -33,6 +33,9 @@ export function TransactionsPage() {
   for (const [k, v] of Object.entries(filters)) if (v) params[k] = v;
   if (startingAfter) params.startingAfter = startingAfter;
   const report = useTransactions(params);
+  const activeFilters: Record<string, string> = {};
+  for (const [k, v] of Object.entries(filters)) if (v) activeFilters[k] = v;
+  const totals = useTransactionTotals(activeFilters);
   const asClient = useContracts("client");
   const asFreelancer = useContracts("freelancer");
   const contracts = [...(asClient.data?.data ?? []), ...(asFreelancer.data?.data ?? [])];
@@ -110,14 +113,14 @@ export function TransactionsPage() {
         </div>
       </form>
       <ErrorNote error={report.error} />
-      {report.data && (
+      {totals.data && (
         <section aria-labelledby="totals-heading" className="card">
           <h2 id="totals-heading">Totals for these filters</h2>
-          {report.data.totals.length === 0 ? (
+          {totals.data.data.length === 0 ? (
             <p className="muted">No transactions match.</p>
           ) : (
             <ul className="totals">
-              {report.data.totals.map((t) => (
+              {totals.data.data.map((t) => (
                 <li key={t.currency} data-testid={`total-${t.currency}`}>
                   <strong>
                     <Money amount={t.net} currency={t.currency} signed />
