@@ -19,6 +19,7 @@ import type {
   Submission,
 } from "./types.js";
 import { sumAmounts } from "./money.js";
+import { DAY_MS } from "./types.js";
 import type { SentReminder } from "./reminders.js";
 
 export interface ContractAggregate {
@@ -144,13 +145,13 @@ export function findMilestone(agg: ContractAggregate, milestoneId: string): Mile
 
 /** R14 and R25: when a submission made at `at` is approved automatically. */
 export function autoApproveTime(contract: Contract, at: Instant): Instant {
-  return at + contract.reviewWindowDays * 24 * 60 * 60 * 1000;
+  return at + contract.reviewWindowDays * DAY_MS;
 }
 
 /** R16: overdue once the UTC day of the due date has ended, unless the milestone is done. */
 export function isOverdue(milestone: Milestone, now: Instant): boolean {
   if (milestone.dueDate === null || isFinal(milestone)) return false;
-  const endOfDueDay = Date.parse(`${milestone.dueDate}T00:00:00.000Z`) + 24 * 60 * 60 * 1000;
+  const endOfDueDay = Date.parse(`${milestone.dueDate}T00:00:00.000Z`) + DAY_MS;
   return now >= endOfDueDay;
 }
 

@@ -62,16 +62,6 @@ export interface LedgerParties {
   readonly freelancerId: string;
 }
 
-export function escrowAccount(contractId: string): string {
-  return `escrow:${contractId}`;
-}
-export function paymentSourceAccount(userId: string): string {
-  return `payment_source:${userId}`;
-}
-export function earningsAccount(userId: string): string {
-  return `earnings:${userId}`;
-}
-
 function posting(
   kind: AccountKind,
   id: string,

@@ -6,7 +6,7 @@
  */
 import { makePlan, type ContractAggregate, type Plan } from "./aggregate.js";
 import { fail, ok, type Result } from "./result.js";
-import { DAY_MS, SYSTEM, type Instant } from "./types.js";
+import { SYSTEM, type Instant } from "./types.js";
 
 /** Days before the deadline, largest first. */
 export const REMINDER_DAYS_BEFORE = [3, 1] as const;
@@ -62,9 +62,4 @@ export function decideReminder(
           data: { refundRequestId: subject.id, respondBy: at, daysBefore: subject.daysBefore },
         };
   return ok(makePlan(agg, SYSTEM, { reminders: [{ ...subject, sentAt: now }], events: [event] }));
-}
-
-/** When the reminder `daysBefore` a deadline falls due. */
-export function reminderTime(deadline: Instant, daysBefore: number): Instant {
-  return deadline - daysBefore * DAY_MS;
 }

@@ -83,19 +83,6 @@ export function openSqlite({ file }: SqliteOptions): DatabaseHandle {
   };
 }
 
-/** Reads the durability settings actually in force, so start-up can refuse unsafe ones. */
-export async function sqliteDurability(
-  handle: DatabaseHandle,
-): Promise<{ synchronous: number; journalMode: string }> {
-  const { sql } = await import("kysely");
-  const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(handle.db);
-  const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(handle.db);
-  return {
-    synchronous: sync.rows[0]?.synchronous ?? -1,
-    journalMode: mode.rows[0]?.journal_mode ?? "",
-  };
-}
-
 let int8ParserInstalled = false;
 
 /** BIGINT columns come back from pg as strings; ours hold safe integers, so read them as numbers. */
