@@ -39,7 +39,9 @@ export async function startServer(
   extra: Record<string, string> = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [ENTRY, "serve"], {
+  // ESCROW_BENCH_NODE_ARGS adds flags to the server processes, e.g. "--cpu-prof --cpu-prof-dir=DIR".
+  const nodeArgs = (process.env.ESCROW_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ENTRY, "serve"], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",

@@ -133,6 +133,14 @@ function deliveryView(row: DeliveriesTable) {
 
 export class NotificationStore {
   private readonly db: Db;
+  /** Delivery outcomes waiting to be written together (see `finish`). */
+  private finishing: {
+    delivery: ClaimedDelivery;
+    outcome: DeliveryOutcome;
+    now: number;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }[] = [];
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -400,9 +408,40 @@ export class NotificationStore {
     }));
   }
 
-  /** Records the outcome of one attempt, if this server still holds the delivery's lease. */
-  async finish(delivery: ClaimedDelivery, outcome: DeliveryOutcome, now: number): Promise<void> {
-    const base = this.db
+  /**
+   * Records the outcome of one attempt, if this server still holds the delivery's lease.
+   * Outcomes that arrive together (a pass sends its deliveries side by side) are written in one
+   * transaction: one durable commit for the lot instead of one per delivery.
+   */
+  finish(delivery: ClaimedDelivery, outcome: DeliveryOutcome, now: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.finishing.push({ delivery, outcome, now, resolve, reject });
+      if (this.finishing.length === 1) setImmediate(() => void this.writeFinished());
+    });
+  }
+
+  private async writeFinished(): Promise<void> {
+    const batch = this.finishing;
+    this.finishing = [];
+    try {
+      await this.transaction(async (db) => {
+        for (const { delivery, outcome, now } of batch) {
+          await this.recordOutcome(db, delivery, outcome, now);
+        }
+      });
+      for (const item of batch) item.resolve();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
+
+  private async recordOutcome(
+    db: Transaction<Database & NotifyTables>,
+    delivery: ClaimedDelivery,
+    outcome: DeliveryOutcome,
+    now: number,
+  ): Promise<void> {
+    const base = db
       .updateTable("deliveries")
       .where("id", "=", delivery.id)
       .where("lease_token", "=", delivery.leaseToken);
