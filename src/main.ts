@@ -46,9 +46,13 @@ export function openDatabase(config: Config): DatabaseHandle {
 export async function checkDurability(handle: DatabaseHandle): Promise<void> {
   if (handle.dialect === "sqlite") {
     const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(handle.db);
-    if ((rows[0]?.synchronous ?? 0) < 2) {
+    // NORMAL is as durable as FULL when the WAL is synced after every commit (WalSync).
+    const required = handle.wal ? 1 : 2;
+    if ((rows[0]?.synchronous ?? 0) < required) {
       throw new StartupError(
-        "SQLite synchronous must be FULL: a lower setting can lose acknowledged payments",
+        handle.wal
+          ? "SQLite synchronous must be NORMAL or FULL: OFF can lose acknowledged payments"
+          : "SQLite synchronous must be FULL: a lower setting can lose acknowledged payments",
       );
     }
     return;

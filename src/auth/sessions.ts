@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { IdGenerator, User } from "../app/ports.js";
+import { query } from "../storage/fast-sql.js";
 import { userFromRow } from "../storage/rows.js";
 import type { Database } from "../storage/schema.js";
 
@@ -52,13 +53,21 @@ export class Sessions {
     token: string,
     now: number,
   ): Promise<(User & { sessionId: string }) | undefined> {
-    const row = await this.readDb
-      .selectFrom("sessions as s")
-      .innerJoin("users as u", "u.id", "s.user_id")
-      .selectAll("u")
-      .select(["s.id as session_id", "s.last_used_at", "s.expires_at", "s.revoked_at"])
-      .where("s.token_hash", "=", hashToken(token))
-      .executeTakeFirst();
+    const [row] = (
+      await query<
+        Database["users"] & {
+          session_id: string;
+          last_used_at: number;
+          expires_at: number;
+          revoked_at: number | null;
+        }
+      >(
+        this.readDb,
+        `select u.*, s."id" as "session_id", s."last_used_at", s."expires_at", s."revoked_at"
+         from "sessions" s inner join "users" u on u."id" = s."user_id" where s."token_hash" = ?`,
+        [hashToken(token)],
+      )
+    ).rows;
     if (!row || row.revoked_at !== null) return undefined;
     if (now >= row.expires_at || now >= row.last_used_at + this.settings.idleHours * HOUR_MS)
       return undefined;

@@ -31,15 +31,24 @@ export interface Notice {
 }
 
 /** An amount in minor units, written in its currency: 1234567 USD -> "$12,345.67". */
+/** Intl.NumberFormat is costly to build (tens of microseconds); one per locale and currency. */
+const formats = new Map<string, Intl.NumberFormat>();
+
 export function formatAmount(minor: unknown, currency: string, locale = "en-US"): string {
   const exponent = currencyExponent(currency);
   const value = typeof minor === "number" ? minor : Number(minor ?? 0);
-  return new Intl.NumberFormat(locale, {
-    style: "currency",
-    currency,
-    minimumFractionDigits: exponent,
-    maximumFractionDigits: exponent,
-  }).format(value / 10 ** exponent);
+  const key = `${locale}|${currency}`;
+  let format = formats.get(key);
+  if (format === undefined) {
+    format = new Intl.NumberFormat(locale, {
+      style: "currency",
+      currency,
+      minimumFractionDigits: exponent,
+      maximumFractionDigits: exponent,
+    });
+    formats.set(key, format);
+  }
+  return format.format(value / 10 ** exponent);
 }
 
 /** A text field of an event's data ("" when absent). */

@@ -7,11 +7,16 @@
  * There is no timer: a command that finds the queue idle waits one turn of the event loop, no
  * more. Batches grow only when commands arrive faster than the disk commits, which is exactly
  * when sharing pays.
+ *
+ * With the WAL synced off the event loop (sqlite-driver.ts) the batches are pipelined: once a
+ * batch has committed, its WAL sync runs on the thread pool while the next batch executes, and
+ * the batch's commands are answered when that sync (or a later one) has finished.
  */
 import { sql, type Kysely } from "kysely";
 import type { Tx } from "../app/ports.js";
 import type { Database } from "./schema.js";
 import { SqlTx } from "./sql-tx.js";
+import type { WalSync } from "./sqlite-driver.js";
 
 interface Pending {
   readonly fn: (tx: Tx) => Promise<unknown>;
@@ -34,6 +39,7 @@ export class SqliteGroupCommit {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly mapError: (error: unknown) => unknown,
+    private readonly wal: WalSync | null = null,
   ) {}
 
   write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -66,7 +72,12 @@ export class SqliteGroupCommit {
         try {
           const results: Settled[] = [];
           for (const item of batch) results.push(await this.runOne(conn, item));
-          await sql`commit`.execute(conn);
+          this.wal?.deferNextSync();
+          try {
+            await sql`commit`.execute(conn);
+          } finally {
+            this.wal?.clearDeferral();
+          }
           return results;
         } catch (error) {
           await sql`rollback`.execute(conn).catch(() => undefined);
@@ -80,10 +91,17 @@ export class SqliteGroupCommit {
     }
     this.stats.commits += 1;
     this.stats.commands += batch.length;
-    batch.forEach((item, index) => {
-      const outcome = settled[index]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.error);
+    const answer = () =>
+      batch.forEach((item, index) => {
+        const outcome = settled[index]!;
+        if (outcome.ok) item.resolve(outcome.value);
+        else item.reject(outcome.error);
+      });
+    if (!this.wal) return answer();
+    // Answered once the commit is on disk; the next batch runs meanwhile. A failed sync leaves
+    // the commit's durability unknown, so every command of the batch fails.
+    this.wal.sync().then(answer, (error: unknown) => {
+      for (const item of batch) item.reject(error);
     });
   }
 

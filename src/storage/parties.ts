@@ -1,5 +1,6 @@
 /** Which contract, and so which parties, an object belongs to: the basis of every access check (R2). */
 import type { Kysely } from "kysely";
+import { query } from "./fast-sql.js";
 import type { Database } from "./schema.js";
 
 export type OwnedResource =
@@ -12,24 +13,23 @@ const TABLE = {
   due_date_change: "due_date_changes",
 } as const;
 
-export async function partiesOf(db: Kysely<Database>, resource: OwnedResource, id: string) {
-  const parties = [
-    "c.id as contractId",
-    "c.client_id as clientId",
-    "c.freelancer_id as freelancerId",
-  ] as const;
-  if (resource === "contract") {
-    return db
-      .selectFrom("contracts as c")
-      .select(parties)
-      .where("c.id", "=", id)
-      .executeTakeFirst();
-  }
+export interface Parties {
+  readonly contractId: string;
+  readonly clientId: string;
+  readonly freelancerId: string;
+}
+
+export async function partiesOf(
+  db: Kysely<Database>,
+  resource: OwnedResource,
+  id: string,
+): Promise<Parties | undefined> {
+  const columns = `c."id" as "contractId", c."client_id" as "clientId", c."freelancer_id" as "freelancerId"`;
   // One round trip: the object joined to its contract.
-  return db
-    .selectFrom(`${TABLE[resource] as "milestones"} as o`)
-    .innerJoin("contracts as c", "c.id", "o.contract_id")
-    .select(parties)
-    .where("o.id", "=", id)
-    .executeTakeFirst();
+  const text =
+    resource === "contract"
+      ? `select ${columns} from "contracts" c where c."id" = ?`
+      : `select ${columns} from "${TABLE[resource]}" o inner join "contracts" c on c."id" = o."contract_id" where o."id" = ?`;
+  const { rows } = await query<Parties>(db, text, [id]);
+  return rows[0];
 }

@@ -13,6 +13,7 @@ import {
   refundRequestFromRow,
   submissionFromRow,
 } from "./rows.js";
+import { query } from "./fast-sql.js";
 import type { Database } from "./schema.js";
 
 type Db = Kysely<Database>;
@@ -178,21 +179,32 @@ export class ReadModel {
     return view;
   }
 
+  /** The answer of every milestone command: statements compiled once (fast-sql.ts). */
   async milestone(id: string, now: Instant): Promise<MilestoneView | undefined> {
-    const row = await this.db
-      .selectFrom("milestones")
-      .selectAll()
-      .where("id", "=", id)
-      .executeTakeFirst();
+    const [row] = (
+      await query<Database["milestones"]>(this.db, `select * from "milestones" where "id" = ?`, [
+        id,
+      ])
+    ).rows;
     if (!row) return undefined;
-    const open = await this.db
-      .selectFrom("refund_requests")
-      .select("id")
-      .where("contract_id", "=", row.contract_id)
-      .where("status", "in", ["pending", "disputed"])
-      .executeTakeFirst();
-    const submissions = await this.submissionsOf([id]);
-    return milestoneView(milestoneFromRow(row), submissions.get(id) ?? [], now, open !== undefined);
+    const [open, submissions] = await Promise.all([
+      query<{ id: string }>(
+        this.db,
+        `select "id" from "refund_requests" where "contract_id" = ? and "status" in (?, ?) limit 1`,
+        [row.contract_id, "pending", "disputed"],
+      ),
+      query<Database["submissions"]>(
+        this.db,
+        `select * from "submissions" where "milestone_id" = ? order by "id"`,
+        [id],
+      ),
+    ]);
+    return milestoneView(
+      milestoneFromRow(row),
+      submissions.rows.map(submissionFromRow),
+      now,
+      open.rows.length > 0,
+    );
   }
 
   refundRequestView(r: RefundRequest) {

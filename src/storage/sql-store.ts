@@ -46,7 +46,9 @@ export class SqlStore implements Store {
 
   constructor(readonly handle: DatabaseHandle) {
     this.groupCommit =
-      handle.dialect === "sqlite" ? new SqliteGroupCommit(handle.db, mapUnique) : null;
+      handle.dialect === "sqlite"
+        ? new SqliteGroupCommit(handle.db, mapUnique, handle.wal ?? null)
+        : null;
   }
 
   async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 /**
  * The Tx port over Kysely, for one connection inside an open transaction.
  */
-import { sql, type Kysely } from "kysely";
+import { CompiledQuery, type Kysely } from "kysely";
 import type { ContractAggregate, Plan } from "../domain/aggregate.js";
 import { assertBalanced, postingsFor, type PostingDraft } from "../domain/ledger.js";
 import { OPEN_REFUND_STATUSES } from "../domain/machines.js";
@@ -16,7 +16,7 @@ import type {
   User,
 } from "../app/ports.js";
 import type { Dialect } from "./dialect.js";
-import { writeOutbox } from "./outbox.js";
+import { insertRows, query } from "./fast-sql.js";
 import {
   contractFromRow,
   contractToRow,
@@ -49,31 +49,33 @@ export class SqlTx implements Tx {
   ) {}
 
   async loadAggregate(contractId: string): Promise<ContractAggregate | undefined> {
-    let query = this.db.selectFrom("contracts").selectAll().where("id", "=", contractId);
     // PostgreSQL: lock the contract row; every command on a contract takes this lock first.
     // SQLite: the write transaction already holds the database's single write lock.
-    if (this.dialect === "postgres") query = query.forUpdate();
-    const row = await query.executeTakeFirst();
+    const lock = this.dialect === "postgres" ? " for update" : "";
+    const [row] = await this.rows<Database["contracts"]>(
+      `select * from "contracts" where "id" = ?${lock}`,
+      [contractId],
+    );
     if (!row) return undefined;
     const [milestones, open] = await Promise.all([
-      this.db
-        .selectFrom("milestones")
-        .selectAll()
-        .where("contract_id", "=", contractId)
-        .orderBy("position")
-        .execute(),
-      this.db
-        .selectFrom("refund_requests")
-        .selectAll()
-        .where("contract_id", "=", contractId)
-        .where("status", "in", OPEN_REFUND_STATUSES)
-        .executeTakeFirst(),
+      this.rows<Database["milestones"]>(
+        `select * from "milestones" where "contract_id" = ? order by "position"`,
+        [contractId],
+      ),
+      this.rows<Database["refund_requests"]>(
+        `select * from "refund_requests" where "contract_id" = ? and "status" in (${OPEN_REFUND_STATUSES.map(() => "?").join(", ")}) limit 1`,
+        [contractId, ...OPEN_REFUND_STATUSES],
+      ),
     ]);
     return {
       contract: contractFromRow(row),
       milestones: milestones.map(milestoneFromRow),
-      openRefundRequest: open ? refundRequestFromRow(open) : null,
+      openRefundRequest: open[0] ? refundRequestFromRow(open[0]) : null,
     };
+  }
+
+  private async rows<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
+    return (await query<R>(this.db, text, parameters)).rows;
   }
 
   async tryLockContract(contractId: string): Promise<boolean> {
@@ -90,11 +92,10 @@ export class SqlTx implements Tx {
   }
 
   async findMilestone(id: string) {
-    const row = await this.db
-      .selectFrom("milestones")
-      .selectAll()
-      .where("id", "=", id)
-      .executeTakeFirst();
+    const [row] = await this.rows<Database["milestones"]>(
+      `select * from "milestones" where "id" = ?`,
+      [id],
+    );
     return row && milestoneFromRow(row);
   }
 
@@ -165,12 +166,10 @@ export class SqlTx implements Tx {
   }
 
   async findDefaultPaymentMethod(userId: string): Promise<PaymentMethod | undefined> {
-    const row = await this.db
-      .selectFrom("payment_methods")
-      .selectAll()
-      .where("user_id", "=", userId)
-      .orderBy("id", "desc")
-      .executeTakeFirst();
+    const [row] = await this.rows<Database["payment_methods"]>(
+      `select * from "payment_methods" where "user_id" = ? order by "id" desc limit 1`,
+      [userId],
+    );
     return row && paymentMethodFromRow(row);
   }
 
@@ -185,20 +184,16 @@ export class SqlTx implements Tx {
     await this.upsert("refund_requests", plan.refundRequests.map(refundRequestToRow));
     await this.upsert("disputes", plan.disputes.map(disputeToRow));
     await this.upsert("due_date_changes", plan.dueDateChanges.map(dueDateChangeToRow));
-    if (plan.reminders.length > 0) {
-      await this.db
-        .insertInto("reminders_sent")
-        .values(
-          plan.reminders.map((r) => ({
-            subject_id: r.id,
-            deadline: r.deadline,
-            days_before: r.daysBefore,
-            contract_id: plan.contract.id,
-            sent_at: r.sentAt,
-          })),
-        )
-        .execute();
-    }
+    await this.insert(
+      "reminders_sent",
+      plan.reminders.map((r) => ({
+        subject_id: r.id,
+        deadline: r.deadline,
+        days_before: r.daysBefore,
+        contract_id: plan.contract.id,
+        sent_at: r.sentAt,
+      })),
+    );
     await this.postJournalEntry(plan, info);
     if (plan.events.length > 0) {
       const events = plan.events.map(({ actor = plan.actor, ...event }) => ({
@@ -210,9 +205,16 @@ export class SqlTx implements Tx {
         created_at: info.now,
         data: JSON.stringify(event.data),
       }));
-      await this.db.insertInto("events").values(events).execute();
-      // Notifications, emails and webhooks are sent from the outbox after commit.
-      await writeOutbox(this.db, events);
+      await this.insert("events", events);
+      // Notifications, emails and webhooks are sent from the outbox after commit (docs/NOTIFICATIONS.md).
+      await this.insert(
+        "outbox",
+        events.map((e) => ({
+          event_id: e.id,
+          contract_id: e.contract_id,
+          created_at: e.created_at,
+        })),
+      );
     }
   }
 
@@ -228,48 +230,40 @@ export class SqlTx implements Tx {
     };
     const postings: PostingDraft[] = plan.movements.flatMap((m) => postingsFor(parties, m));
     assertBalanced(postings);
-    await this.db
-      .insertInto("journal_entries")
-      .values({
+    await this.insert("journal_entries", [
+      {
         id: info.journalEntryId,
         contract_id: contract.id,
         cause: plan.ledgerCause,
         currency: contract.currency,
         provider_reference: info.providerReference,
         created_at: info.now,
-      })
-      .execute();
-    await this.db
-      .insertInto("postings")
-      .values(
-        postings.map((p, index) => ({
-          id: `${info.journalEntryId}_${String(index).padStart(2, "0")}`,
-          entry_id: info.journalEntryId,
-          account: p.account,
-          account_kind: p.accountKind,
-          owner_user_id: p.ownerUserId,
-          contract_id: contract.id,
-          milestone_id: p.milestoneId,
-          type: p.type,
-          amount: p.amount,
-          currency: contract.currency,
-          created_at: info.now,
-        })),
-      )
-      .execute();
+      },
+    ]);
+    await this.insert(
+      "postings",
+      postings.map((p, index) => ({
+        id: `${info.journalEntryId}_${String(index).padStart(2, "0")}`,
+        entry_id: info.journalEntryId,
+        account: p.account,
+        account_kind: p.accountKind,
+        owner_user_id: p.ownerUserId,
+        contract_id: contract.id,
+        milestone_id: p.milestoneId,
+        type: p.type,
+        amount: p.amount,
+        currency: contract.currency,
+        created_at: info.now,
+      })),
+    );
   }
 
   private async upsert<T extends UpsertTable>(table: T, rows: Database[T][]): Promise<void> {
-    if (rows.length === 0) return;
-    // Column names are the same for every row of one table; "excluded" is the row being
-    // inserted, in both SQLite and PostgreSQL.
-    const columns = Object.keys(rows[0]!).filter((c) => c !== "id");
-    const set = Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)]));
-    await this.db
-      .insertInto(table)
-      .values(rows as never)
-      .onConflict((oc) => oc.column("id").doUpdateSet(set as never))
-      .execute();
+    await insertRows(this.db, table, rows as never, { upsert: true });
+  }
+
+  private async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    await insertRows(this.db, table, rows);
   }
 
   async claimIdempotencyKey(
@@ -278,27 +272,28 @@ export class SqlTx implements Tx {
     now: number,
     expiredBefore: number,
   ): Promise<IdempotencyRecord | null> {
-    const inserted = await this.db
-      .insertInto("idempotency_keys")
-      .values({
-        user_id: scope.userId,
-        endpoint: scope.endpoint,
-        key: scope.key,
-        fingerprint,
-        status: null,
-        body: null,
-        created_at: now,
-      })
-      .onConflict((oc) => oc.columns(["user_id", "endpoint", "key"]).doNothing())
-      .executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return null;
-    const row = await this.db
-      .selectFrom("idempotency_keys")
-      .selectAll()
-      .where("user_id", "=", scope.userId)
-      .where("endpoint", "=", scope.endpoint)
-      .where("key", "=", scope.key)
-      .executeTakeFirstOrThrow();
+    const inserted = await insertRows(
+      this.db,
+      "idempotency_keys",
+      [
+        {
+          user_id: scope.userId,
+          endpoint: scope.endpoint,
+          key: scope.key,
+          fingerprint,
+          status: null,
+          body: null,
+          created_at: now,
+        },
+      ],
+      { ignoreConflictOn: ["user_id", "endpoint", "key"] },
+    );
+    if (inserted > 0) return null;
+    const [row] = await this.rows<Database["idempotency_keys"]>(
+      `select * from "idempotency_keys" where "user_id" = ? and "endpoint" = ? and "key" = ?`,
+      [scope.userId, scope.endpoint, scope.key],
+    );
+    if (!row) throw new Error("idempotency record vanished under the transaction");
     if (row.created_at < expiredBefore) {
       // Past its retention the record is as good as absent: the key may be used afresh.
       await this.releaseIdempotencyKey(scope);
@@ -315,13 +310,17 @@ export class SqlTx implements Tx {
   }
 
   async saveIdempotentResponse(scope: IdempotencyScope, response: StoredResponse): Promise<void> {
-    await this.db
-      .updateTable("idempotency_keys")
-      .set({ status: response.status, body: JSON.stringify(response.body ?? null) })
-      .where("user_id", "=", scope.userId)
-      .where("endpoint", "=", scope.endpoint)
-      .where("key", "=", scope.key)
-      .execute();
+    await query(
+      this.db,
+      `update "idempotency_keys" set "status" = ?, "body" = ? where "user_id" = ? and "endpoint" = ? and "key" = ?`,
+      [
+        response.status,
+        JSON.stringify(response.body ?? null),
+        scope.userId,
+        scope.endpoint,
+        scope.key,
+      ],
+    );
   }
 
   async releaseIdempotencyKey(scope: IdempotencyScope): Promise<void> {
@@ -334,16 +333,17 @@ export class SqlTx implements Tx {
   }
 
   async savepoint<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
-    const name = sql.raw(`command_${++this.savepoints}`);
-    await sql`savepoint ${name}`.execute(this.db);
+    const name = `command_${++this.savepoints}`;
+    const run = (text: string) => this.db.executeQuery(CompiledQuery.raw(text));
+    await run(`savepoint ${name}`);
     try {
       const result = await fn();
-      if (!result.ok) await sql`rollback to savepoint ${name}`.execute(this.db);
-      await sql`release savepoint ${name}`.execute(this.db);
+      if (!result.ok) await run(`rollback to savepoint ${name}`);
+      await run(`release savepoint ${name}`);
       return result;
     } catch (error) {
-      await sql`rollback to savepoint ${name}`.execute(this.db);
-      await sql`release savepoint ${name}`.execute(this.db);
+      await run(`rollback to savepoint ${name}`);
+      await run(`release savepoint ${name}`);
       throw error;
     }
   }

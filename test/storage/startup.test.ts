@@ -4,7 +4,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { checkDurability, createApp } from "../../src/main.js";
-import { openPostgres } from "../../src/storage/database.js";
+import { openPostgres, openSqlite } from "../../src/storage/database.js";
 import { adminQuery, createTestDatabase, DIALECTS, POSTGRES_URL } from "../support/dialects.js";
 import { testConfig } from "../support/server.js";
 
@@ -81,14 +81,28 @@ describe.each(DIALECTS)("start-up checks (%s)", (dialect) => {
 });
 
 describe("durability", () => {
-  it("R4: SQLite below synchronous=FULL is refused", async () => {
+  it("R4: SQLite with synchronous=OFF is refused (NORMAL passes only because the WAL is synced after every commit)", async () => {
     const database = await createTestDatabase("sqlite");
     try {
+      expect(database.handle.wal).toBeDefined();
       await expect(checkDurability(database.handle)).resolves.toBeUndefined();
-      await sql`pragma synchronous = NORMAL`.execute(database.handle.db);
-      await expect(checkDurability(database.handle)).rejects.toThrow(/synchronous must be FULL/);
+      await sql`pragma synchronous = OFF`.execute(database.handle.db);
+      await expect(checkDurability(database.handle)).rejects.toThrow(
+        /synchronous must be NORMAL or FULL/,
+      );
     } finally {
       await database.drop();
+    }
+  });
+
+  it("R4: in-memory SQLite (no WAL to sync) below synchronous=FULL is refused", async () => {
+    const handle = openSqlite({ file: ":memory:" });
+    try {
+      await expect(checkDurability(handle)).resolves.toBeUndefined();
+      await sql`pragma synchronous = NORMAL`.execute(handle.db);
+      await expect(checkDurability(handle)).rejects.toThrow(/synchronous must be FULL/);
+    } finally {
+      await handle.close();
     }
   });
 

@@ -1,0 +1,345 @@
+/**
+ * The SQLite driver: Kysely's dialect parts with our own connection, which keeps statements
+ * prepared and makes every commit durable without stopping the event loop.
+ *
+ * better-sqlite3 runs on the event loop, so with `synchronous = FULL` every commit would block the
+ * whole server for the length of an fsync (about 2 ms for a group commit here). Instead the writer
+ * connection runs with `synchronous = NORMAL`, where SQLite writes a commit's WAL frames without
+ * syncing them, and this driver syncs the WAL itself, on libuv's thread pool (`fdatasync`), before
+ * the statement that committed returns. A caller that writes is still answered only after its
+ * commit is on disk, exactly as with FULL; the event loop keeps serving other requests meanwhile,
+ * and syncs that are asked for while one is in flight share the next one.
+ *
+ * In WAL mode NORMAL differs from FULL only in that sync after each commit (SQLite still syncs
+ * the WAL before a checkpoint, the database after it, and the WAL header when the WAL is reused),
+ * so NORMAL plus this sync is as durable as FULL. Checkpoints run on a worker thread
+ * (`SqliteCheckpointer`), not in the writer's commits, so they do not stop the event loop either.
+ */
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import type SQLite from "better-sqlite3";
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+} from "kysely";
+
+/**
+ * Coalescing `fdatasync` of one file. `sync()` resolves once everything written to the file
+ * before the call is on disk: it joins the sync queued behind the one in flight, or starts one.
+ * After a failed sync every later sync fails too (the kernel may have dropped the dirty pages,
+ * so a later success would prove nothing): the process must stop accepting writes.
+ */
+export class FileSync {
+  private inFlight: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+  private failure: Error | null = null;
+  /** Syncs started, for tests and the benchmark. */
+  syncs = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly fdatasync: (fd: number) => Promise<void> = (fd) =>
+      new Promise((resolve, reject) =>
+        fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())),
+      ),
+  ) {}
+
+  sync(): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.queued) return this.queued;
+    if (!this.inFlight) return this.start();
+    const after = this.inFlight;
+    const queued = after.then(
+      () => this.start(),
+      () => this.start(),
+    );
+    this.queued = queued;
+    return queued;
+  }
+
+  private start(): Promise<void> {
+    this.queued = null;
+    if (this.failure !== null) return Promise.reject(this.failure);
+    this.syncs += 1;
+    const run = this.fdatasync(this.fd).then(
+      () => {
+        if (this.inFlight === run) this.inFlight = null;
+      },
+      (error: unknown) => {
+        this.failure = error instanceof Error ? error : new Error(String(error));
+        if (this.inFlight === run) this.inFlight = null;
+        throw error;
+      },
+    );
+    this.inFlight = run;
+    return run;
+  }
+}
+
+/** The WAL of an open database: its file, synced after each commit. */
+export class WalSync {
+  private readonly file: FileSync;
+  private deferNext = false;
+
+  constructor(
+    readonly path: string,
+    private readonly fd: number,
+    fdatasync?: (fd: number) => Promise<void>,
+  ) {
+    this.file = new FileSync(fd, fdatasync);
+  }
+
+  static open(databaseFile: string, fdatasync?: (fd: number) => Promise<void>): WalSync {
+    const path = `${databaseFile}-wal`;
+    return new WalSync(path, fs.openSync(path, "r"), fdatasync);
+  }
+
+  get syncs(): number {
+    return this.file.syncs;
+  }
+
+  /** Everything committed before this call is on disk when it resolves. */
+  sync(): Promise<void> {
+    return this.file.sync();
+  }
+
+  /**
+   * The next commit on the writer connection returns without waiting for its sync; the caller
+   * (the group commit, which holds the connection) calls `sync()` itself before answering
+   * anyone, and meanwhile runs the next batch. Cleared by `clearDeferral` if that commit fails.
+   */
+  deferNextSync(): void {
+    this.deferNext = true;
+  }
+
+  clearDeferral(): void {
+    this.deferNext = false;
+  }
+
+  /** For the driver: whether this commit's sync is left to the caller (consumes the deferral). */
+  takeDeferral(): boolean {
+    const deferred = this.deferNext;
+    this.deferNext = false;
+    return deferred;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+class SqliteConnection implements DatabaseConnection {
+  /** Kysely prepares every statement on each execution; ours stay prepared (a few hundred). */
+  private readonly statements = new Map<string, SQLite.Statement>();
+  /** A statement wrote since the last sync. */
+  private dirty = false;
+
+  constructor(
+    readonly sqlite: SQLite.Database,
+    private readonly wal: WalSync | null,
+    private readonly busyWaitMs: number,
+  ) {}
+
+  private prepare(text: string): SQLite.Statement {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.sqlite.prepare(text);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) {
+        this.statements.delete(this.statements.keys().next().value!);
+      }
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private run<R>(statement: SQLite.Statement, parameters: unknown[]): QueryResult<R> {
+    if (statement.reader) return { rows: statement.all(parameters) as R[] };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const statement = this.prepare(compiled.sql);
+    const parameters = compiled.parameters as unknown[];
+    let result: QueryResult<R>;
+    if (this.sqlite.inTransaction) {
+      result = this.run(statement, parameters);
+    } else {
+      // Outside a transaction a statement that finds the database locked (another process's
+      // writer, a checkpoint restarting the WAL) has done nothing, so it is tried again after a
+      // pause that leaves the event loop free. The connection's own busy timeout would sleep
+      // the whole server instead.
+      const started = Date.now();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          result = this.run(statement, parameters);
+          break;
+        } catch (error) {
+          const code = (error as { code?: unknown }).code;
+          if (code !== "SQLITE_BUSY" || Date.now() - started > this.busyWaitMs) throw error;
+          await new Promise((resolve) =>
+            attempt === 0 ? setImmediate(resolve) : setTimeout(resolve, Math.min(attempt, 10)),
+          );
+        }
+      }
+    }
+    if (!statement.readonly) this.dirty = true;
+    // Outside a transaction after a write: that write (or the COMMIT that just ran) is committed
+    // and must reach the disk before anyone is told.
+    if (this.dirty && !this.sqlite.inTransaction && this.wal) {
+      this.dirty = false;
+      if (!this.wal.takeDeferral()) await this.wal.sync();
+    }
+    return result;
+  }
+
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    // Long reads are paged (keyset) so that no statement is left half-read on the connection.
+    throw new Error("streaming queries are not supported on SQLite; page with a keyset instead");
+  }
+}
+
+/** One connection, handed to one user at a time, first come first served. */
+class SqliteDriver implements Driver {
+  private readonly waiting: (() => void)[] = [];
+  private busy = false;
+  private readonly connection: SqliteConnection;
+
+  constructor(sqlite: SQLite.Database, wal: WalSync | null, busyWaitMs: number) {
+    this.connection = new SqliteConnection(sqlite, wal, busyWaitMs);
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.busy) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.busy = true;
+    return this.connection;
+  }
+
+  releaseConnection(): Promise<void> {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy = false;
+    return Promise.resolve();
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin"));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("commit"));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("rollback"));
+  }
+
+  destroy(): Promise<void> {
+    this.connection.sqlite.close();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * `busyWaitMs`: how long a statement outside a transaction keeps retrying while the database is
+ * locked (with the connection's `busy_timeout` at 0, so that waiting never blocks the event loop).
+ */
+export function sqliteDialect(
+  sqlite: SQLite.Database,
+  wal: WalSync | null,
+  busyWaitMs = 5_000,
+): Dialect {
+  return {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => new SqliteDriver(sqlite, wal, busyWaitMs),
+    createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+}
+
+/**
+ * Checkpoints the WAL into the database file on a worker thread with its own connection, so the
+ * writer's commits never do it (`wal_autocheckpoint = 0` on the writer). Every tick copies what it
+ * can without blocking anyone (PASSIVE). Under steady writes a passive checkpoint never finds the
+ * WAL idle, and SQLite only starts the WAL over when it is fully copied, so once the WAL passes
+ * `restartBytes` the worker runs a RESTART checkpoint: it waits for the writer to finish its
+ * transaction, copies the little that the passive passes left, and lets the next writer start
+ * the WAL from the top (the writer retries off the event loop meanwhile). The WAL file thus stays
+ * near `restartBytes` instead of growing with every write.
+ */
+export class SqliteCheckpointer {
+  private readonly worker: Worker;
+  private failure: string | null = null;
+
+  constructor(databaseFile: string, intervalMs = 100, restartBytes = 64 * 1024 * 1024) {
+    const require = createRequire(import.meta.url);
+    this.worker = new Worker(CHECKPOINT_WORKER, {
+      eval: true,
+      workerData: {
+        driver: require.resolve("better-sqlite3"),
+        file: databaseFile,
+        intervalMs,
+        restartBytes,
+      },
+    });
+    this.worker.on("message", (message: { error?: string }) => {
+      if (message.error) this.failure = message.error;
+    });
+    this.worker.on("error", (error) => {
+      this.failure = error.message;
+    });
+    // The worker must not keep the process alive on its own.
+    this.worker.unref();
+  }
+
+  /** The last checkpoint error, if any (checkpoints are retried on the next tick). */
+  get lastError(): string | null {
+    return this.failure;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.worker.once("exit", () => resolve());
+      // Kept alive until it has closed its connection.
+      this.worker.ref();
+      this.worker.postMessage("stop");
+    });
+  }
+}
+
+const CHECKPOINT_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma("busy_timeout = 5000");
+const frameBytes = db.pragma("page_size", { simple: true }) + 24;
+let timer = null;
+const tick = () => {
+  try {
+    const [passive] = db.pragma("wal_checkpoint(PASSIVE)");
+    if (passive.log * frameBytes > workerData.restartBytes) db.pragma("wal_checkpoint(RESTART)");
+  } catch (error) {
+    parentPort.postMessage({ error: String(error && error.message || error) });
+  }
+  timer = setTimeout(tick, workerData.intervalMs);
+};
+tick();
+parentPort.on("message", (message) => {
+  if (message !== "stop") return;
+  clearTimeout(timer);
+  db.close();
+  parentPort.close();
+});
+`;

@@ -1,0 +1,236 @@
+/**
+ * SQLite durability without blocking the event loop: the writer runs with synchronous=NORMAL and
+ * the driver syncs the WAL on the thread pool before a committing statement returns; the group
+ * commit answers a batch only after its sync. These tests hold the sync back and watch who waits.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openSqlite, type DatabaseHandle } from "../../src/storage/database.js";
+import { migrateToLatest } from "../../src/storage/migrate.js";
+import { SqlStore } from "../../src/storage/sql-store.js";
+import { FileSync } from "../../src/storage/sqlite-driver.js";
+
+/** An fdatasync that waits until the test lets it finish. */
+class HeldSync {
+  started = 0;
+  private waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  readonly fdatasync = (_fd: number) =>
+    new Promise<void>((resolve, reject) => {
+      this.started += 1;
+      this.waiting.push({ resolve, reject });
+    });
+  release(): void {
+    for (const w of this.waiting.splice(0)) w.resolve();
+  }
+  fail(): void {
+    for (const w of this.waiting.splice(0)) w.reject(new Error("EIO: i/o error, fdatasync"));
+  }
+}
+
+const turns = async (n = 20) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+function state<T>(promise: Promise<T>) {
+  const seen = { settled: false, ok: false, error: undefined as unknown };
+  promise.then(
+    () => Object.assign(seen, { settled: true, ok: true }),
+    (error: unknown) => Object.assign(seen, { settled: true, error }),
+  );
+  return seen;
+}
+
+describe("FileSync", () => {
+  it("R4: a sync asked for while one is in flight joins the next one, which starts after it", async () => {
+    const held = new HeldSync();
+    const file = new FileSync(0, held.fdatasync);
+    const first = state(file.sync());
+    const second = state(file.sync());
+    const third = state(file.sync());
+    await turns();
+    expect(held.started).toBe(1);
+    held.release();
+    await turns();
+    // The first is done; the two that arrived during it share one new sync, not yet finished.
+    expect([first.ok, second.settled, third.settled]).toEqual([true, false, false]);
+    expect(held.started).toBe(2);
+    held.release();
+    await turns();
+    expect([second.ok, third.ok]).toEqual([true, true]);
+  });
+
+  it("R4: after a failed sync every later sync fails (the written pages may be gone)", async () => {
+    const held = new HeldSync();
+    const file = new FileSync(0, held.fdatasync);
+    const first = state(file.sync());
+    await turns();
+    held.fail();
+    await turns();
+    expect(first.settled && !first.ok).toBe(true);
+    await expect(file.sync()).rejects.toThrow(/EIO/);
+    expect(held.started).toBe(1);
+  });
+});
+
+describe("SQLite writes wait for their WAL sync", () => {
+  let dir: string;
+  let held: HeldSync;
+  let handle: DatabaseHandle;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-wal-"));
+    held = new HeldSync();
+    handle = openSqlite({ file: path.join(dir, "escrow.sqlite"), fdatasync: held.fdatasync });
+    const migrating = migrateToLatest(handle);
+    // Migrations commit too, and wait for their syncs like any write.
+    for (let i = 0; i < 200 && !state(migrating).settled; i++) {
+      await turns(2);
+      held.release();
+    }
+    await migrating;
+  });
+  afterEach(async () => {
+    held.release();
+    await handle.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const committedRows = () => {
+    const other = new SQLite(path.join(dir, "escrow.sqlite"), { readonly: true });
+    try {
+      return (
+        other.prepare("select key from rate_limits order by key").all() as { key: string }[]
+      ).map((r) => r.key);
+    } finally {
+      other.close();
+    }
+  };
+
+  it("R4, R24: a group-committed command is answered only after the WAL sync that follows its commit", async () => {
+    const store = new SqlStore(handle);
+    const write = state(
+      store.write(async (tx) => {
+        await (tx as unknown as { db: DatabaseHandle["db"] }).db
+          .insertInto("rate_limits")
+          .values({ key: "a", window_start: 0, count: 1 })
+          .execute();
+        return "done";
+      }),
+    );
+    await turns();
+    // Committed (another connection sees it) but not yet durable, so not yet answered.
+    expect(committedRows()).toEqual(["a"]);
+    expect(held.started).toBeGreaterThan(0);
+    expect(write.settled).toBe(false);
+    held.release();
+    await turns();
+    expect(write.ok).toBe(true);
+  });
+
+  it("R4: a write outside the group commit (autocommit or its own transaction) also waits for its sync", async () => {
+    const insert = state(
+      handle.db.insertInto("rate_limits").values({ key: "b", window_start: 0, count: 1 }).execute(),
+    );
+    await turns();
+    expect(committedRows()).toEqual(["b"]);
+    expect(insert.settled).toBe(false);
+    held.release();
+    await turns();
+    expect(insert.ok).toBe(true);
+
+    const tx = state(
+      handle.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto("rate_limits")
+          .values({ key: "c", window_start: 0, count: 1 })
+          .execute();
+      }),
+    );
+    await turns();
+    expect(committedRows()).toEqual(["b", "c"]);
+    expect(tx.settled).toBe(false);
+    held.release();
+    await turns();
+    expect(tx.ok).toBe(true);
+  });
+
+  it("R4: reads do not wait for a sync", async () => {
+    const before = held.started;
+    const rows = await handle.db.selectFrom("rate_limits").selectAll().execute();
+    expect(rows).toEqual([]);
+    expect(held.started).toBe(before);
+  });
+
+  it("R4: when the sync fails the batch's commands fail, and so does every later write", async () => {
+    const store = new SqlStore(handle);
+    const write = state(
+      store.write(async (tx) => {
+        await (tx as unknown as { db: DatabaseHandle["db"] }).db
+          .insertInto("rate_limits")
+          .values({ key: "d", window_start: 0, count: 1 })
+          .execute();
+      }),
+    );
+    await turns();
+    held.fail();
+    await turns();
+    expect(write.settled && !write.ok).toBe(true);
+    expect(String(write.error)).toMatch(/EIO/);
+    await expect(
+      handle.db.insertInto("rate_limits").values({ key: "e", window_start: 0, count: 1 }).execute(),
+    ).rejects.toThrow(/EIO/);
+  });
+});
+
+describe("checkpoints", () => {
+  it("R4: the WAL is checkpointed by the background worker, not by the writer's commits", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-ckpt-"));
+    const file = path.join(dir, "escrow.sqlite");
+    const handle = openSqlite({ file });
+    try {
+      await migrateToLatest(handle);
+      const store = new SqlStore(handle);
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          store.write(async (tx) => {
+            await (tx as unknown as { db: DatabaseHandle["db"] }).db
+              .insertInto("rate_limits")
+              .values({ key: `k${i}`, window_start: 0, count: 1 })
+              .execute();
+          }),
+        ),
+      );
+      // The main database file alone (without its WAL) holds the rows once they are checkpointed.
+      // A copy taken while a checkpoint is writing pages can be torn: that counts as not yet.
+      const inMainFile = () => {
+        const copy = path.join(dir, "copy.sqlite");
+        fs.copyFileSync(file, copy);
+        let probe: SQLite.Database | undefined;
+        try {
+          probe = new SQLite(copy, { readonly: true });
+          const table = probe
+            .prepare("select 1 from sqlite_master where name = 'rate_limits'")
+            .get();
+          if (table === undefined) return 0;
+          return (probe.prepare("select count(*) as n from rate_limits").get() as { n: number }).n;
+        } catch {
+          return -1;
+        } finally {
+          probe?.close();
+          fs.rmSync(copy);
+        }
+      };
+      let rows = inMainFile();
+      for (let i = 0; i < 100 && rows < 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        rows = inMainFile();
+      }
+      expect(rows).toBe(200);
+    } finally {
+      await handle.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
