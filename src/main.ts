@@ -120,8 +120,9 @@ async function assemble(
     );
   }
   const clock: Clock = testClock ?? new SystemClock();
+  const store = new SqlStore(handle);
   const deps: Deps = {
-    store: new SqlStore(handle),
+    store,
     clock,
     ids,
     payments: new SandboxPaymentProvider(),
@@ -153,7 +154,7 @@ async function assemble(
     logger,
     (now) => purgeExpiredIdempotencyKeys(db, now - IDEMPOTENCY_RETENTION_MS).then(() => undefined),
   );
-  const notifications = new NotificationStore(handle, ids);
+  const notifications = new NotificationStore(handle, ids, store.groupCommit);
   const dispatcher = new Dispatcher(
     notifications,
     clock,

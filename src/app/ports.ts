@@ -91,6 +91,10 @@ export interface IdempotencyRecord {
   readonly response: StoredResponse | null;
 }
 
+export interface WriteOptions {
+  readonly background?: boolean;
+}
+
 /** Reads and writes inside one database transaction. */
 export interface Tx {
   /** Loads a contract with its milestones and open refund request, locking the contract row. */
@@ -137,8 +141,11 @@ export interface IdempotencyScope {
 }
 
 export interface Store {
-  /** Runs `fn` in one write transaction; committed durably before the promise resolves. */
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one write transaction; committed durably before the promise resolves.
+   * `background` work (the sweep) yields to requests that people are waiting for.
+   */
+  write<T>(fn: (tx: Tx) => Promise<T>, options?: WriteOptions): Promise<T>;
 }
 
 export interface EscrowSettings {

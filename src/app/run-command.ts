@@ -27,6 +27,8 @@ export interface CommandSpec<T> {
    * not run and the outcome is `skipped` (the sweep tries again on its next pass).
    */
   readonly lockFirst?: string | undefined;
+  /** Work no one is waiting on (the sweep): it yields to interactive commands. */
+  readonly background?: boolean;
   readonly execute: (ctx: CommandContext) => Promise<Result<T>>;
   /** Turns the outcome into the answer that is stored for replays; runs in the transaction. */
   readonly respond: (result: Result<T>, tx: Tx, now: number) => Promise<StoredResponse>;
@@ -46,32 +48,35 @@ export async function runCommand<T>(deps: Deps, spec: CommandSpec<T>): Promise<C
   const commandKey = idempotency
     ? `${idempotency.userId}:${idempotency.endpoint}:${idempotency.key}`
     : deps.ids.next("cmd");
-  return deps.store.write(async (tx) => {
-    if (spec.lockFirst !== undefined && !(await tx.tryLockContract(spec.lockFirst))) {
-      return { response: { status: 409, body: null }, replayed: false, skipped: true };
-    }
-    if (idempotency) {
-      const existing = await tx.claimIdempotencyKey(
-        idempotency,
-        idempotency.fingerprint,
-        now,
-        now - IDEMPOTENCY_RETENTION_MS,
-      );
-      if (existing) return replay(spec, tx, now, idempotency, existing);
-    }
-    const ctx: CommandContext = { tx, now, deps, commandKey };
-    const result = await tx.savepoint(() => spec.execute(ctx));
-    const response = await spec.respond(result, tx, now);
-    if (idempotency) {
-      // A request refused for its shape is not stored, so the client can fix and resend it.
-      const stored =
-        result.ok || (result.code !== "validation_failed" && idempotency.storeFailures !== false);
-      await (stored
-        ? tx.saveIdempotentResponse(idempotency, response)
-        : tx.releaseIdempotencyKey(idempotency));
-    }
-    return { response, replayed: false };
-  });
+  return deps.store.write(
+    async (tx) => {
+      if (spec.lockFirst !== undefined && !(await tx.tryLockContract(spec.lockFirst))) {
+        return { response: { status: 409, body: null }, replayed: false, skipped: true };
+      }
+      if (idempotency) {
+        const existing = await tx.claimIdempotencyKey(
+          idempotency,
+          idempotency.fingerprint,
+          now,
+          now - IDEMPOTENCY_RETENTION_MS,
+        );
+        if (existing) return replay(spec, tx, now, idempotency, existing);
+      }
+      const ctx: CommandContext = { tx, now, deps, commandKey };
+      const result = await tx.savepoint(() => spec.execute(ctx));
+      const response = await spec.respond(result, tx, now);
+      if (idempotency) {
+        // A request refused for its shape is not stored, so the client can fix and resend it.
+        const stored =
+          result.ok || (result.code !== "validation_failed" && idempotency.storeFailures !== false);
+        await (stored
+          ? tx.saveIdempotentResponse(idempotency, response)
+          : tx.releaseIdempotencyKey(idempotency));
+      }
+      return { response, replayed: false };
+    },
+    { background: spec.background === true },
+  );
 }
 
 async function replay<T>(

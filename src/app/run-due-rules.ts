@@ -51,6 +51,7 @@ async function fire(deps: Deps, rule: DueRule, now: number): Promise<Fired> {
   const at = { ...deps, clock: { now: () => Promise.resolve(now) } };
   const outcome = await runCommand(at, {
     lockFirst: rule.contractId,
+    background: true,
     idempotency: {
       userId: "system",
       endpoint: rule.kind,

@@ -13,13 +13,13 @@
  * the batch's commands are answered when that sync (or a later one) has finished.
  */
 import { sql, type Kysely } from "kysely";
-import type { Tx } from "../app/ports.js";
+import type { Tx, WriteOptions } from "../app/ports.js";
 import type { Database } from "./schema.js";
 import { SqlTx } from "./sql-tx.js";
 import type { WalSync } from "./sqlite-driver.js";
 
 interface Pending {
-  readonly fn: (tx: Tx) => Promise<unknown>;
+  readonly fn: (conn: Kysely<Database>) => Promise<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -29,9 +29,15 @@ type Settled =
 
 /** Most commands one commit carries; bounds the latency a large batch adds to its first command. */
 const MAX_BATCH = 64;
+/**
+ * Background commands (the sweep, notification fan-out) in one batch: at least one, so they
+ * always progress, and few enough that a request waiting behind them is answered quickly.
+ */
+const BACKGROUND_PER_BATCH = 8;
 
 export class SqliteGroupCommit {
   private readonly queue: Pending[] = [];
+  private readonly background: Pending[] = [];
   private draining = false;
   /** Commands per commit, for the benchmark's report. */
   readonly stats = { commits: 0, commands: 0 };
@@ -42,22 +48,34 @@ export class SqliteGroupCommit {
     private readonly wal: WalSync | null = null,
   ) {}
 
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  write<T>(fn: (tx: Tx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return this.run((conn) => fn(new SqlTx(conn, "sqlite")), options);
+  }
+
+  /** Runs `fn` on the writer connection inside a shared transaction, in its own savepoint. */
+  run<T>(fn: (conn: Kysely<Database>) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      const pending = { fn, resolve: resolve as (value: unknown) => void, reject };
+      (options.background ? this.background : this.queue).push(pending);
       if (!this.draining) void this.drain();
     });
+  }
+
+  private nextBatch(): Pending[] {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    const room = Math.max(1, Math.min(BACKGROUND_PER_BATCH, MAX_BATCH - batch.length));
+    return batch.concat(this.background.splice(0, room));
   }
 
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      while (this.queue.length > 0) {
+      while (this.queue.length > 0 || this.background.length > 0) {
         // better-sqlite3 is synchronous, so a batch runs start to commit without yielding to
         // the event loop; one turn of the loop first lets requests that are already in flight
         // reach the queue and share this commit.
         await new Promise((resolve) => setImmediate(resolve));
-        await this.runBatch(this.queue.splice(0, MAX_BATCH));
+        await this.runBatch(this.nextBatch());
       }
     } finally {
       this.draining = false;
@@ -108,7 +126,7 @@ export class SqliteGroupCommit {
   private async runOne(conn: Kysely<Database>, item: Pending): Promise<Settled> {
     await sql`savepoint grouped_command`.execute(conn);
     try {
-      const value = await item.fn(new SqlTx(conn, "sqlite"));
+      const value = await item.fn(conn);
       await sql`release savepoint grouped_command`.execute(conn);
       return { ok: true, value };
     } catch (error) {

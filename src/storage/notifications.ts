@@ -5,9 +5,10 @@
  * several servers share it without doing anything twice; nothing that matters lives in memory.
  */
 import { randomBytes } from "node:crypto";
-import { sql, type Kysely, type Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { IdGenerator } from "../app/ports.js";
 import type { DatabaseHandle } from "./database.js";
+import type { SqliteGroupCommit } from "./group-commit.js";
 import { keysetPage, UnknownCursorError, type PageRequest } from "./lists.js";
 import type { DeliveriesTable, NotifyTables } from "./notify-schema.js";
 import { iso } from "./read-model.js";
@@ -145,27 +146,25 @@ export class NotificationStore {
   constructor(
     private readonly handle: DatabaseHandle,
     private readonly ids: IdGenerator,
+    /** SQLite: the store's group commit, which notification writes join. */
+    private readonly groupCommit: SqliteGroupCommit | null = null,
   ) {
     this.db = handle.db.withTables<NotifyTables>();
   }
 
-  /** One short write transaction (SQLite: BEGIN IMMEDIATE), retried on PostgreSQL conflicts. */
+  /**
+   * One short write transaction, retried on PostgreSQL conflicts. On SQLite it joins the group
+   * commit as background work, so notification work never holds up a request someone waits on.
+   */
   private async transaction<T>(fn: (db: Transaction<Database & NotifyTables>) => Promise<T>) {
+    if (this.groupCommit) {
+      return this.groupCommit.run(
+        (conn) => fn(conn.withTables<NotifyTables>() as Transaction<Database & NotifyTables>),
+        { background: true },
+      );
+    }
     for (let attempt = 1; ; attempt++) {
       try {
-        if (this.handle.dialect === "sqlite") {
-          return await this.db.connection().execute(async (conn) => {
-            await sql`begin immediate`.execute(conn);
-            try {
-              const result = await fn(conn as Transaction<Database & NotifyTables>);
-              await sql`commit`.execute(conn);
-              return result;
-            } catch (error) {
-              await sql`rollback`.execute(conn);
-              throw error;
-            }
-          });
-        }
         return await this.db.transaction().execute(fn);
       } catch (error) {
         const code = (error as { code?: unknown } | null)?.code;

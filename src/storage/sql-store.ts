@@ -7,7 +7,7 @@
  */
 import { sql, type Kysely } from "kysely";
 import { ConcurrentChangeError } from "../app/errors.js";
-import type { Store, Tx } from "../app/ports.js";
+import type { Store, Tx, WriteOptions } from "../app/ports.js";
 import type { DatabaseHandle } from "./database.js";
 import type { Database } from "./schema.js";
 import { SqliteGroupCommit } from "./group-commit.js";
@@ -51,8 +51,8 @@ export class SqlStore implements Store {
         : null;
   }
 
-  async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    if (this.groupCommit) return this.groupCommit.write(fn);
+  async write<T>(fn: (tx: Tx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    if (this.groupCommit) return this.groupCommit.write(fn, options);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.once(fn);

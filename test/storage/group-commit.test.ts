@@ -61,4 +61,23 @@ describe("group commit (sqlite)", () => {
     );
     expect(keys).toEqual(["a", "c"]);
   });
+
+  it("R14, R24: the sweep's background commands yield to a request someone waits on", async () => {
+    const store = engine.deps.store as SqlStore;
+    const order: string[] = [];
+    const record = (name: string) => (_tx: unknown) => {
+      order.push(name);
+      return Promise.resolve(name);
+    };
+    const background = Array.from({ length: 40 }, (_, i) =>
+      store.write(record(`bg${i}`), { background: true }),
+    );
+    const interactive = store.write(record("request"));
+    await Promise.all([...background, interactive]);
+    expect(order).toHaveLength(41);
+    // It was queued after 40 background commands yet runs in the first batch, ahead of them.
+    expect(order.indexOf("request")).toBe(0);
+    // Background commands still run in the order they came.
+    expect(order.filter((n) => n !== "request")).toEqual(background.map((_, i) => `bg${i}`));
+  });
 });
