@@ -10,7 +10,8 @@ import { CompiledQuery, PostgresAdapter, type Kysely } from "kysely";
 import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
 
-type Row = Readonly<Record<string, unknown>>;
+/** A row to insert: column name to value (a table interface or a plain object). */
+type Row = object;
 /** Any Kysely instance, transaction or connection (the table types do not matter here). */
 type Runner = Pick<Kysely<Database>, "executeQuery" | "getExecutor">;
 
@@ -48,6 +49,41 @@ export interface InsertOptions {
   readonly ignoreConflictOn?: readonly string[];
 }
 
+export interface Insert {
+  readonly table: string;
+  readonly rows: readonly Row[];
+  readonly options?: InsertOptions;
+}
+
+function insertText(insert: Insert, columns: readonly string[]): string {
+  const { table, rows, options = {} } = insert;
+  const row = `(${columns.map(() => "?").join(", ")})`;
+  let statement = `insert into ${quote(table)} (${columns.map(quote).join(", ")}) values ${Array(rows.length).fill(row).join(", ")}`;
+  if (options.upsert) {
+    const set = columns
+      .filter((c) => c !== "id")
+      .map((c) => `${quote(c)} = excluded.${quote(c)}`)
+      .join(", ");
+    statement += ` on conflict ("id") do update set ${set}`;
+  } else if (options.ignoreConflictOn) {
+    statement += ` on conflict (${options.ignoreConflictOn.map(quote).join(", ")}) do nothing`;
+  }
+  return statement;
+}
+
+function shapeKey(insert: Insert, columns: readonly string[]): string {
+  const { options = {} } = insert;
+  return `${insert.table}(${columns.join(",")})x${insert.rows.length}${options.upsert ? "u" : ""}${options.ignoreConflictOn ? `i${options.ignoreConflictOn.join(",")}` : ""}`;
+}
+
+function bind(insert: Insert, columns: readonly string[], parameters: unknown[]): void {
+  for (const row of insert.rows) {
+    for (const column of columns) {
+      parameters.push((row as Record<string, unknown>)[column] ?? null);
+    }
+  }
+}
+
 /**
  * `insert into table (columns) values (...), (...)` for rows that all have the same columns
  * (those of the first row). Returns the number of rows written.
@@ -60,28 +96,43 @@ export async function insertRows(
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const dialect = dialectOf(db);
+  const insert = { table, rows, options };
   const columns = Object.keys(rows[0]!);
-  const key = `i|${dialect}|${table}|${columns.join(",")}|${rows.length}|${options.upsert ? "u" : ""}|${options.ignoreConflictOn?.join(",") ?? ""}`;
-  const text = cached(key, () => {
-    const row = `(${columns.map(() => "?").join(", ")})`;
-    let statement = `insert into ${quote(table)} (${columns.map(quote).join(", ")}) values ${Array(rows.length).fill(row).join(", ")}`;
-    if (options.upsert) {
-      const set = columns
-        .filter((c) => c !== "id")
-        .map((c) => `${quote(c)} = excluded.${quote(c)}`)
-        .join(", ");
-      statement += ` on conflict ("id") do update set ${set}`;
-    } else if (options.ignoreConflictOn) {
-      statement += ` on conflict (${options.ignoreConflictOn.map(quote).join(", ")}) do nothing`;
-    }
-    return placeholders(statement, dialect);
-  });
+  const text = cached(`i|${dialect}|${shapeKey(insert, columns)}`, () =>
+    placeholders(insertText(insert, columns), dialect),
+  );
   const parameters: unknown[] = [];
-  for (const row of rows) {
-    for (const column of columns) parameters.push(row[column] ?? null);
-  }
+  bind(insert, columns, parameters);
   const result = await db.executeQuery(CompiledQuery.raw(text, parameters));
   return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Several inserts as one: on PostgreSQL a single statement whose inserts are data-modifying
+ * `with` clauses (one round trip instead of one each; foreign keys between them are checked at
+ * the end of the statement), on SQLite one after the other (no round trips to save).
+ */
+export async function insertAll(db: Runner, inserts: readonly Insert[]): Promise<void> {
+  const present = inserts.filter((i) => i.rows.length > 0);
+  if (present.length === 0) return;
+  const dialect = dialectOf(db);
+  if (dialect === "sqlite" || present.length === 1) {
+    for (const i of present) await insertRows(db, i.table, i.rows, i.options);
+    return;
+  }
+  const columns = present.map((i) => Object.keys(i.rows[0]!));
+  const key = `w|${present.map((i, n) => shapeKey(i, columns[n]!)).join(";")}`;
+  const text = cached(key, () => {
+    const parts = present.map((i, n) => insertText(i, columns[n]!));
+    const last = parts.pop()!;
+    return placeholders(
+      `with ${parts.map((p, n) => `w${n} as (${p})`).join(", ")} ${last}`,
+      dialect,
+    );
+  });
+  const parameters: unknown[] = [];
+  present.forEach((i, n) => bind(i, columns[n]!, parameters));
+  await db.executeQuery(CompiledQuery.raw(text, parameters));
 }
 
 /** A fixed statement with `?` placeholders, run with `parameters`. */

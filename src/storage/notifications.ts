@@ -9,6 +9,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { IdGenerator } from "../app/ports.js";
 import type { DatabaseHandle } from "./database.js";
 import type { SqliteGroupCommit } from "./group-commit.js";
+import { insertRows } from "./fast-sql.js";
 import { keysetPage, UnknownCursorError, type PageRequest } from "./lists.js";
 import type { DeliveriesTable, NotifyTables } from "./notify-schema.js";
 import { iso } from "./read-model.js";
@@ -132,6 +133,9 @@ function deliveryView(row: DeliveriesTable) {
   };
 }
 
+/** Rows per multi-row insert: well under both databases' limits on bound parameters. */
+const INSERT_CHUNK = 200;
+
 export class NotificationStore {
   private readonly db: Db;
   /** Delivery outcomes waiting to be written together (see `finish`). */
@@ -240,6 +244,8 @@ export class NotificationStore {
         .where((eb) => eb.or([eb("w.user_id", "in", [...userIds]), eb("u.is_staff", "=", 1)]))
         .orderBy("w.id")
         .execute();
+      const notificationRows: NotifyTables["notifications"][] = [];
+      const deliveryRows: DeliveriesTable[] = [];
       for (const e of events) {
         const c = contracts.get(e.contract_id);
         if (!c) continue;
@@ -280,23 +286,17 @@ export class NotificationStore {
             typeof data.milestoneId === "string" &&
             milestones.get(data.milestoneId)?.position === 1,
         });
-        if (result.notifications.length > 0) {
-          await db
-            .insertInto("notifications")
-            .values(
-              result.notifications.map((n) => ({
-                id: this.ids.next("ntf"),
-                user_id: n.userId,
-                event_id: e.id,
-                contract_id: e.contract_id,
-                type: e.type,
-                message: n.message,
-                created_at: e.created_at,
-                read_at: null,
-              })),
-            )
-            .onConflict((oc) => oc.columns(["event_id", "user_id"]).doNothing())
-            .execute();
+        for (const n of result.notifications) {
+          notificationRows.push({
+            id: this.ids.next("ntf"),
+            user_id: n.userId,
+            event_id: e.id,
+            contract_id: e.contract_id,
+            type: e.type,
+            message: n.message,
+            created_at: e.created_at,
+            read_at: null,
+          });
         }
         const deliveries = [
           ...result.emails.map((m) => ({
@@ -310,32 +310,37 @@ export class NotificationStore {
             payload: w.payload,
           })),
         ];
-        if (deliveries.length > 0) {
-          await db
-            .insertInto("deliveries")
-            .values(
-              deliveries.map((d) => ({
-                id: this.ids.next("dlv"),
-                channel: d.channel,
-                event_id: e.id,
-                event_type: e.type,
-                recipient: d.recipient,
-                payload: d.payload,
-                status: "pending",
-                attempts: 0,
-                next_attempt_at: now,
-                lease_until: null,
-                lease_token: null,
-                last_status_code: null,
-                last_error: null,
-                created_at: now,
-                last_attempt_at: null,
-                delivered_at: null,
-              })),
-            )
-            .onConflict((oc) => oc.columns(["event_id", "channel", "recipient"]).doNothing())
-            .execute();
+        for (const d of deliveries) {
+          deliveryRows.push({
+            id: this.ids.next("dlv"),
+            channel: d.channel,
+            event_id: e.id,
+            event_type: e.type,
+            recipient: d.recipient,
+            payload: d.payload,
+            status: "pending",
+            attempts: 0,
+            next_attempt_at: now,
+            lease_until: null,
+            lease_token: null,
+            last_status_code: null,
+            last_error: null,
+            created_at: now,
+            last_attempt_at: null,
+            delivered_at: null,
+          });
         }
+      }
+      // One statement per table for the whole batch (a fan-out is a background transaction).
+      for (let i = 0; i < notificationRows.length; i += INSERT_CHUNK) {
+        await insertRows(db, "notifications", notificationRows.slice(i, i + INSERT_CHUNK), {
+          ignoreConflictOn: ["event_id", "user_id"],
+        });
+      }
+      for (let i = 0; i < deliveryRows.length; i += INSERT_CHUNK) {
+        await insertRows(db, "deliveries", deliveryRows.slice(i, i + INSERT_CHUNK), {
+          ignoreConflictOn: ["event_id", "channel", "recipient"],
+        });
       }
       await db.deleteFrom("outbox").where("event_id", "in", claimed).execute();
       return claimed.length;
@@ -424,8 +429,42 @@ export class NotificationStore {
     this.finishing = [];
     try {
       await this.transaction(async (db) => {
+        // Deliveries that went through, claimed together and answered alike (emails, webhook
+        // 2xx with one status), are recorded with one statement; the rest one by one.
+        const delivered = new Map<
+          string,
+          { ids: string[]; token: string; code: number | null; now: number }
+        >();
         for (const { delivery, outcome, now } of batch) {
-          await this.recordOutcome(db, delivery, outcome, now);
+          if (outcome.kind !== "delivered") {
+            await this.recordOutcome(db, delivery, outcome, now);
+            continue;
+          }
+          const key = `${delivery.leaseToken}|${outcome.statusCode}`;
+          const group = delivered.get(key) ?? {
+            ids: [],
+            token: delivery.leaseToken,
+            code: outcome.statusCode,
+            now,
+          };
+          group.ids.push(delivery.id);
+          group.now = Math.max(group.now, now);
+          delivered.set(key, group);
+        }
+        for (const group of delivered.values()) {
+          await db
+            .updateTable("deliveries")
+            .set({
+              lease_until: null,
+              lease_token: null,
+              status: "delivered",
+              delivered_at: group.now,
+              last_status_code: group.code,
+              last_error: null,
+            })
+            .where("lease_token", "=", group.token)
+            .where("id", "in", group.ids)
+            .execute();
         }
       });
       for (const item of batch) item.resolve();

@@ -179,19 +179,14 @@ export class ReadModel {
     return view;
   }
 
-  /** The answer of every milestone command: statements compiled once (fast-sql.ts). */
+  /** The answer of every milestone command: two statements, compiled once (fast-sql.ts). */
   async milestone(id: string, now: Instant): Promise<MilestoneView | undefined> {
-    const [row] = (
-      await query<Database["milestones"]>(this.db, `select * from "milestones" where "id" = ?`, [
-        id,
-      ])
-    ).rows;
-    if (!row) return undefined;
-    const [open, submissions] = await Promise.all([
-      query<{ id: string }>(
+    const [found, submissions] = await Promise.all([
+      query<Database["milestones"] & { open_refund: number | boolean }>(
         this.db,
-        `select "id" from "refund_requests" where "contract_id" = ? and "status" in (?, ?) limit 1`,
-        [row.contract_id, "pending", "disputed"],
+        `select m.*, exists (select 1 from "refund_requests" r where r."contract_id" = m."contract_id" and r."status" in (?, ?)) as "open_refund"
+         from "milestones" m where m."id" = ?`,
+        ["pending", "disputed", id],
       ),
       query<Database["submissions"]>(
         this.db,
@@ -199,11 +194,14 @@ export class ReadModel {
         [id],
       ),
     ]);
+    const row = found.rows[0];
+    if (!row) return undefined;
     return milestoneView(
       milestoneFromRow(row),
       submissions.rows.map(submissionFromRow),
       now,
-      open.rows.length > 0,
+      // SQLite answers 0 or 1, PostgreSQL a boolean.
+      row.open_refund === true || row.open_refund === 1,
     );
   }
 

@@ -16,7 +16,7 @@ import type {
   User,
 } from "../app/ports.js";
 import type { Dialect } from "./dialect.js";
-import { insertRows, query } from "./fast-sql.js";
+import { insertAll, insertRows, query, type Insert } from "./fast-sql.js";
 import {
   contractFromRow,
   contractToRow,
@@ -37,8 +37,6 @@ import {
 import type { Database } from "./schema.js";
 
 type Db = Kysely<Database>;
-type UpsertTable =
-  "contracts" | "milestones" | "submissions" | "refund_requests" | "disputes" | "due_date_changes";
 
 export class SqlTx implements Tx {
   private savepoints = 0;
@@ -177,50 +175,68 @@ export class SqlTx implements Tx {
     await this.db.insertInto("payment_methods").values(paymentMethodToRow(method)).execute();
   }
 
+  /**
+   * The plan's rows in one go: state upserts, reminders, the journal entry and its postings,
+   * events and their outbox rows (one statement on PostgreSQL, see insertAll).
+   */
   async applyPlan(plan: Plan, info: CommitInfo): Promise<void> {
-    if (plan.contractChanged) await this.upsert("contracts", [contractToRow(plan.contract)]);
-    await this.upsert("milestones", plan.milestones.map(milestoneToRow));
-    await this.upsert("submissions", plan.submissions.map(submissionToRow));
-    await this.upsert("refund_requests", plan.refundRequests.map(refundRequestToRow));
-    await this.upsert("disputes", plan.disputes.map(disputeToRow));
-    await this.upsert("due_date_changes", plan.dueDateChanges.map(dueDateChangeToRow));
-    await this.insert(
-      "reminders_sent",
-      plan.reminders.map((r) => ({
-        subject_id: r.id,
-        deadline: r.deadline,
-        days_before: r.daysBefore,
-        contract_id: plan.contract.id,
-        sent_at: r.sentAt,
-      })),
-    );
-    await this.postJournalEntry(plan, info);
-    if (plan.events.length > 0) {
-      const events = plan.events.map(({ actor = plan.actor, ...event }) => ({
-        id: info.newEventId(),
-        contract_id: plan.contract.id,
-        type: event.type,
-        actor_kind: actor.kind,
-        actor_user_id: actor.kind === "system" ? null : actor.userId,
-        created_at: info.now,
-        data: JSON.stringify(event.data),
-      }));
-      await this.insert("events", events);
-      // Notifications, emails and webhooks are sent from the outbox after commit (docs/NOTIFICATIONS.md).
-      await this.insert(
-        "outbox",
-        events.map((e) => ({
+    const upsert = { upsert: true };
+    const events = plan.events.map(({ actor = plan.actor, ...event }) => ({
+      id: info.newEventId(),
+      contract_id: plan.contract.id,
+      type: event.type,
+      actor_kind: actor.kind,
+      actor_user_id: actor.kind === "system" ? null : actor.userId,
+      created_at: info.now,
+      data: JSON.stringify(event.data),
+    }));
+    await insertAll(this.db, [
+      {
+        table: "contracts",
+        rows: plan.contractChanged ? [contractToRow(plan.contract)] : [],
+        options: upsert,
+      },
+      { table: "milestones", rows: plan.milestones.map(milestoneToRow), options: upsert },
+      { table: "submissions", rows: plan.submissions.map(submissionToRow), options: upsert },
+      {
+        table: "refund_requests",
+        rows: plan.refundRequests.map(refundRequestToRow),
+        options: upsert,
+      },
+      { table: "disputes", rows: plan.disputes.map(disputeToRow), options: upsert },
+      {
+        table: "due_date_changes",
+        rows: plan.dueDateChanges.map(dueDateChangeToRow),
+        options: upsert,
+      },
+      {
+        table: "reminders_sent",
+        rows: plan.reminders.map((r) => ({
+          subject_id: r.id,
+          deadline: r.deadline,
+          days_before: r.daysBefore,
+          contract_id: plan.contract.id,
+          sent_at: r.sentAt,
+        })),
+      },
+      ...this.journalEntry(plan, info),
+      { table: "events", rows: events },
+      // Notifications, emails and webhooks are sent from the outbox after commit
+      // (docs/NOTIFICATIONS.md).
+      {
+        table: "outbox",
+        rows: events.map((e) => ({
           event_id: e.id,
           contract_id: e.contract_id,
           created_at: e.created_at,
         })),
-      );
-    }
+      },
+    ]);
   }
 
   /** R4: one balanced journal entry per plan, unique by its cause. */
-  private async postJournalEntry(plan: Plan, info: CommitInfo): Promise<void> {
-    if (plan.movements.length === 0) return;
+  private journalEntry(plan: Plan, info: CommitInfo): Insert[] {
+    if (plan.movements.length === 0) return [];
     if (plan.ledgerCause === null) throw new Error("a money movement needs a ledger cause");
     const { contract } = plan;
     const parties = {
@@ -230,40 +246,37 @@ export class SqlTx implements Tx {
     };
     const postings: PostingDraft[] = plan.movements.flatMap((m) => postingsFor(parties, m));
     assertBalanced(postings);
-    await this.insert("journal_entries", [
+    return [
       {
-        id: info.journalEntryId,
-        contract_id: contract.id,
-        cause: plan.ledgerCause,
-        currency: contract.currency,
-        provider_reference: info.providerReference,
-        created_at: info.now,
+        table: "journal_entries",
+        rows: [
+          {
+            id: info.journalEntryId,
+            contract_id: contract.id,
+            cause: plan.ledgerCause,
+            currency: contract.currency,
+            provider_reference: info.providerReference,
+            created_at: info.now,
+          },
+        ],
       },
-    ]);
-    await this.insert(
-      "postings",
-      postings.map((p, index) => ({
-        id: `${info.journalEntryId}_${String(index).padStart(2, "0")}`,
-        entry_id: info.journalEntryId,
-        account: p.account,
-        account_kind: p.accountKind,
-        owner_user_id: p.ownerUserId,
-        contract_id: contract.id,
-        milestone_id: p.milestoneId,
-        type: p.type,
-        amount: p.amount,
-        currency: contract.currency,
-        created_at: info.now,
-      })),
-    );
-  }
-
-  private async upsert<T extends UpsertTable>(table: T, rows: Database[T][]): Promise<void> {
-    await insertRows(this.db, table, rows as never, { upsert: true });
-  }
-
-  private async insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
-    await insertRows(this.db, table, rows);
+      {
+        table: "postings",
+        rows: postings.map((p, index) => ({
+          id: `${info.journalEntryId}_${String(index).padStart(2, "0")}`,
+          entry_id: info.journalEntryId,
+          account: p.account,
+          account_kind: p.accountKind,
+          owner_user_id: p.ownerUserId,
+          contract_id: contract.id,
+          milestone_id: p.milestoneId,
+          type: p.type,
+          amount: p.amount,
+          currency: contract.currency,
+          created_at: info.now,
+        })),
+      },
+    ];
   }
 
   async claimIdempotencyKey(
@@ -333,17 +346,17 @@ export class SqlTx implements Tx {
   }
 
   async savepoint<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
+    // Not released afterwards: the enclosing commit (or, in a group commit, the release of the
+    // command's own savepoint) releases it, and each release would be one more round trip.
     const name = `command_${++this.savepoints}`;
     const run = (text: string) => this.db.executeQuery(CompiledQuery.raw(text));
     await run(`savepoint ${name}`);
     try {
       const result = await fn();
       if (!result.ok) await run(`rollback to savepoint ${name}`);
-      await run(`release savepoint ${name}`);
       return result;
     } catch (error) {
       await run(`rollback to savepoint ${name}`);
-      await run(`release savepoint ${name}`);
       throw error;
     }
   }
