@@ -577,6 +577,8 @@ async function sweepPhase() {
   try {
     const target = pools([server.url], 16);
     const stream = new LifecycleStream(slots(seeded.active, seeded.m1Paid), "w");
+    // Warm up first (a fresh process compiles its code on the first requests), then idle p99.
+    await openLoop(target, stream, 20, 2);
     const idle = await openLoop(target, stream, 20, 5);
     let finished = false;
     let drainedAt: number | null = null;
@@ -612,7 +614,14 @@ async function sweepPhase() {
         await sleep(50);
       }
     })();
-    const during = await openLoop(target, stream, 20, 170, 4000, () => finished || drainedAt !== null);
+    const during = await openLoop(
+      target,
+      stream,
+      20,
+      170,
+      4000,
+      () => finished || drainedAt !== null,
+    );
     await polling;
     const code = await advanced;
     const answeredSeconds = (performance.now() - t1) / 1000;
