@@ -37,9 +37,6 @@ function connect(file: string): SQLite.Database {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  // The default page cache (2 MiB) is far below a busy ledger's hot index pages; each miss is a
-  // read from the OS. 64 MiB per connection (only what is used is allocated).
-  sqlite.pragma("cache_size = -65536");
   // A WAL that grew under load is cut back when it starts over.
   sqlite.pragma("journal_size_limit = 67108864");
   // SQLite integers are 64-bit; amounts and times are far below 2^53, so numbers are exact.
@@ -60,12 +57,18 @@ export function openSqlite({ file, fdatasync }: SqliteOptions): DatabaseHandle {
   writer.pragma("wal_autocheckpoint = 0");
   // A locked database is waited for off the event loop by the driver (sqliteDialect).
   writer.pragma("busy_timeout = 0");
+  // The default page cache (2 MiB) is far below a busy ledger's hot index pages, and each miss
+  // is a read from the OS: the writer keeps up to 64 MiB (allocated as used).
+  writer.pragma("cache_size = -65536");
   writer.prepare("select count(*) from sqlite_master").get();
   const wal = WalSync.open(file, fdatasync);
   const checkpointer = new SqliteCheckpointer(file);
   const db = new Kysely<Database>({ dialect: sqliteDialect(writer, wal) });
   const reader = connect(file);
   reader.pragma("query_only = ON");
+  // Reads (sessions, access checks, views, reports) keep 16 MiB: a long report scan cannot grow
+  // the server by more than that.
+  reader.pragma("cache_size = -16384");
   const readDb = new Kysely<Database>({ dialect: sqliteDialect(reader, null) });
   return {
     db,
