@@ -158,7 +158,9 @@ export async function openLoop(
   for (;;) {
     const now = performance.now();
     if (now - start >= seconds * 1000 || (stopWhen?.() ?? false)) break;
-    const due = Math.floor((now - start) / interval);
+    // Request k is due at start + k * interval (the first at once): fired as soon as the loop
+    // sees its time, and timed from it.
+    const due = Math.floor((now - start) / interval) + 1;
     while (sent < due) {
       const scheduled = start + sent * interval;
       sent++;

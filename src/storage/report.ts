@@ -131,18 +131,18 @@ export class ReportQueries {
     return rows.map((r) => ({ currency: r.currency, net: Number(r.net), count: Number(r.count) }));
   }
 
-  /** Every matching row, newest first, fetched in keyset pages so memory stays flat. */
+  /** Every matching row, newest first, in keyset pages (one array per page) so memory stays flat. */
   async *all(
     userId: string,
     filter: TransactionFilter,
     batch = 1000,
-  ): AsyncGenerator<TransactionRow> {
+  ): AsyncGenerator<TransactionRow[]> {
     let after: string | undefined;
     for (;;) {
       let query = this.base(userId, filter);
       if (after !== undefined) query = query.where("p.id", "<", after);
       const rows = await query.orderBy("p.id", "desc").limit(batch).execute();
-      for (const row of rows) yield this.toRow(row);
+      yield rows.map((row) => this.toRow(row));
       if (rows.length < batch) return;
       after = rows[rows.length - 1]!.id;
     }

@@ -83,16 +83,20 @@ export function transactionRoutes(
     querystring: TransactionQuery,
     handler: async ({ caller, query, reply }) => {
       const filter = filterOf(query);
-      const rows = services.report.all(caller.userId, filter);
-      async function* lines() {
+      const pages = services.report.all(caller.userId, filter);
+      // One chunk per page of rows, not per line: far fewer stream writes for a long export.
+      async function* chunks() {
         yield csvLine(CSV_COLUMNS);
-        for await (const row of rows) yield csvLine(CSV_COLUMNS.map((c) => row[c]));
+        for await (const rows of pages) {
+          if (rows.length > 0)
+            yield rows.map((row) => csvLine(CSV_COLUMNS.map((c) => row[c]))).join("");
+        }
       }
       await reply
         .code(200)
         .header("content-type", "text/csv; charset=utf-8")
         .header("content-disposition", 'attachment; filename="transactions.csv"')
-        .send(Readable.from(lines()));
+        .send(Readable.from(chunks()));
       return undefined;
     },
   });
