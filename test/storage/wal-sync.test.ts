@@ -108,17 +108,18 @@ describe("SQLite writes wait for their WAL sync", () => {
     }
   };
 
+  /** A command through the group commit that inserts one row. */
+  const groupWrite = (key: string) =>
+    new SqlStore(handle).write(async (tx) => {
+      await (tx as unknown as { db: DatabaseHandle["db"] }).db
+        .insertInto("rate_limits")
+        .values({ key, window_start: 0, count: 1 })
+        .execute();
+      return "done";
+    });
+
   it("R4, R24: a group-committed command is answered only after the WAL sync that follows its commit", async () => {
-    const store = new SqlStore(handle);
-    const write = state(
-      store.write(async (tx) => {
-        await (tx as unknown as { db: DatabaseHandle["db"] }).db
-          .insertInto("rate_limits")
-          .values({ key: "a", window_start: 0, count: 1 })
-          .execute();
-        return "done";
-      }),
-    );
+    const write = state(groupWrite("a"));
     await turns();
     // Committed (another connection sees it) but not yet durable, so not yet answered.
     expect(committedRows()).toEqual(["a"]);
@@ -164,15 +165,7 @@ describe("SQLite writes wait for their WAL sync", () => {
   });
 
   it("R4: when the sync fails the batch's commands fail, and so does every later write", async () => {
-    const store = new SqlStore(handle);
-    const write = state(
-      store.write(async (tx) => {
-        await (tx as unknown as { db: DatabaseHandle["db"] }).db
-          .insertInto("rate_limits")
-          .values({ key: "d", window_start: 0, count: 1 })
-          .execute();
-      }),
-    );
+    const write = state(groupWrite("d"));
     await turns();
     held.fail();
     await turns();
