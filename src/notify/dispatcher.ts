@@ -33,8 +33,6 @@ export const RETRY_DELAYS_MS = [
 ];
 /** A delivery still failing this long after it was created is given up (status `failed`). */
 export const GIVE_UP_AFTER_MS = 3 * DAY;
-/** Outbox events fanned out per transaction: small, so a request never waits long behind one. */
-const FAN_OUT_BATCH = 16;
 /** How long a claimed delivery is held; a server that dies mid-call loses it after this. */
 export const LEASE_MS = 2 * MINUTE;
 
@@ -79,7 +77,7 @@ export class Dispatcher {
     let total = 0;
     while (await this.store.hasOutbox()) {
       const now = await this.clock.now();
-      const taken = await this.store.fanOut(FAN_OUT_BATCH, now, (input) =>
+      const taken = await this.store.fanOut(this.store.fanOutBatch, now, (input) =>
         planFanOut(input, this.options.publicUrl),
       );
       total += taken;

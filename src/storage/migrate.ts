@@ -6,6 +6,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from "k
 import type { DatabaseHandle } from "./database.js";
 import * as initial from "./migrations/0001-initial.js";
 import * as notifications from "./migrations/0002-notifications.js";
+import * as deliveriesDueOrder from "./migrations/0003-deliveries-due-order.js";
 import type { Dialect } from "./dialect.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -13,6 +14,7 @@ type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<voi
 const MIGRATIONS: Record<string, DialectMigration> = {
   "0001-initial": initial,
   "0002-notifications": notifications,
+  "0003-deliveries-due-order": deliveriesDueOrder,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

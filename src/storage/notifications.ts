@@ -157,6 +157,15 @@ export class NotificationStore {
   }
 
   /**
+   * Outbox events per fan-out transaction. On SQLite a fan-out shares the one writer with
+   * requests, so it stays small; on PostgreSQL it has its own connection, so it takes more and
+   * pays fewer round trips per event.
+   */
+  get fanOutBatch(): number {
+    return this.groupCommit ? 16 : 50;
+  }
+
+  /**
    * One short write transaction, retried on PostgreSQL conflicts. On SQLite it joins the group
    * commit as background work, so notification work never holds up a request someone waits on.
    */
