@@ -112,7 +112,7 @@ describe("journey 1: offer to partial release", () => {
     await page.getByRole("button", { name: "Review release" }).click();
     await page.getByRole("button", { name: "Release $70.00" }).click();
     await page.getByTestId("unallocated").getByText("$30.00").waitFor();
-    expect(await page.getByTestId("released").textContent()).toBe("$70.00");
+    await expect.poll(() => page.getByTestId("released").textContent()).toBe("$70.00");
 
     // Fund the next milestone: $30.00 from unallocated, $20.00 charged.
     await page.getByRole("button", { name: "Fund this milestone" }).click();

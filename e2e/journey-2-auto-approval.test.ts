@@ -66,7 +66,7 @@ describe("journey 2: automatic approval", () => {
     await server.advanceClock(86_400 + 60);
     await page.reload();
     await page.getByText("Paid", { exact: true }).waitFor();
-    expect(await page.getByTestId("released").textContent()).toMatch(/250\.00/);
+    await expect.poll(() => page.getByTestId("released").textContent()).toMatch(/250\.00/);
     expect(await page.getByTestId("in-escrow").textContent()).toMatch(/0\.00/);
     const history = await page.locator(".timeline").textContent();
     expect(history).toContain("Auto-approved milestone 1 “Logo”");

@@ -98,8 +98,8 @@ describe("journey 3: end, refund request, dispute, staff split", () => {
     await page
       .getByText(/Dispute settled: \$120\.00 refunded to the client, \$180\.00 released/)
       .waitFor();
-    expect(await page.getByTestId("refunded").textContent()).toBe("$120.00");
-    expect(await page.getByTestId("released").textContent()).toBe("$180.00");
+    await expect.poll(() => page.getByTestId("refunded").textContent()).toBe("$120.00");
+    await expect.poll(() => page.getByTestId("released").textContent()).toBe("$180.00");
     expect(await page.getByTestId("in-escrow").textContent()).toBe("$0.00");
     await logOut(page);
 

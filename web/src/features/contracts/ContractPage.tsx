@@ -20,8 +20,9 @@ function EscrowSummary({
   refunded,
 }: {
   contract: Contract;
-  released: number;
-  refunded: number;
+  /** Null while the history they are summed from is still loading. */
+  released: number | null;
+  refunded: number | null;
 }) {
   const c = contract.currency;
   return (
@@ -42,14 +43,14 @@ function EscrowSummary({
         </div>
         <div>
           <dt>Released to freelancer</dt>
-          <dd data-testid="released">
-            <Money amount={released} currency={c} />
+          <dd data-testid="released" aria-busy={released === null}>
+            {released === null ? "…" : <Money amount={released} currency={c} />}
           </dd>
         </div>
         <div>
           <dt>Refunded to client</dt>
-          <dd data-testid="refunded">
-            <Money amount={refunded} currency={c} />
+          <dd data-testid="refunded" aria-busy={refunded === null}>
+            {refunded === null ? "…" : <Money amount={refunded} currency={c} />}
           </dd>
         </div>
         <div>
@@ -83,7 +84,10 @@ export function ContractPage() {
     );
   }
   const events = eventsQuery.data ?? [];
-  const { released, refunded } = escrowTotals(events, contract.escrowBalance);
+  // Summed from the history: unknown (not zero) until the history has loaded.
+  const { released, refunded } = eventsQuery.data
+    ? escrowTotals(eventsQuery.data, contract.escrowBalance)
+    : { released: null, refunded: null };
   const proposals = pendingDueDateChanges(events);
   const card = methods.data?.data.find((m) => m.isDefault) ?? methods.data?.data[0];
   const cardLabel =
