@@ -215,8 +215,11 @@ class SqliteDriver implements Driver {
   private busy = false;
   private readonly connection: SqliteConnection;
 
+  private readonly writer: boolean;
+
   constructor(sqlite: SQLite.Database, wal: WalSync | null, busyWaitMs: number) {
     this.connection = new SqliteConnection(sqlite, wal, busyWaitMs);
+    this.writer = wal !== null;
   }
 
   async init(): Promise<void> {}
@@ -235,7 +238,9 @@ class SqliteDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("begin"));
+    // The writer takes its write lock at BEGIN, where a busy database is waited for (outside a
+    // transaction); a deferred BEGIN could meet a lock on its first write, inside the transaction.
+    await connection.executeQuery(CompiledQuery.raw(this.writer ? "begin immediate" : "begin"));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
