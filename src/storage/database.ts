@@ -62,7 +62,10 @@ export function openSqlite({ file, fdatasync }: SqliteOptions): DatabaseHandle {
   writer.pragma("cache_size = -65536");
   writer.prepare("select count(*) from sqlite_master").get();
   const wal = WalSync.open(file, fdatasync);
-  const checkpointer = new SqliteCheckpointer(file);
+  const checkpointer = new SqliteCheckpointer(file, () => {
+    // No worker to checkpoint: the writer does it again, in its commits (SQLite's default).
+    writer.pragma("wal_autocheckpoint = 1000");
+  });
   const db = new Kysely<Database>({ dialect: sqliteDialect(writer, wal) });
   const reader = connect(file);
   reader.pragma("query_only = ON");
@@ -79,8 +82,8 @@ export function openSqlite({ file, fdatasync }: SqliteOptions): DatabaseHandle {
       await checkpointer.close();
       await readDb.destroy();
       // The last connection to close checkpoints the WAL and removes it.
-      wal.close();
       await db.destroy();
+      await wal.close();
     },
   };
 }

@@ -52,6 +52,18 @@ export class FileSync {
       ),
   ) {}
 
+  /** The failure that ended this file's syncs, if one did. */
+  get failed(): Error | null {
+    return this.failure;
+  }
+
+  /** Resolves when no sync is running or queued (whatever their outcome). */
+  async settled(): Promise<void> {
+    while (this.queued ?? this.inFlight) {
+      await (this.queued ?? this.inFlight)!.catch(() => undefined);
+    }
+  }
+
   sync(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.queued) return this.queued;
@@ -111,6 +123,11 @@ export class WalSync {
     return this.file.sync();
   }
 
+  /** Set once a sync has failed: from then on the writer refuses every statement. */
+  get failed(): Error | null {
+    return this.file.failed;
+  }
+
   /**
    * The next commit on the writer connection returns without waiting for its sync; the caller
    * (the group commit, which holds the connection) calls `sync()` itself before answering
@@ -131,7 +148,9 @@ export class WalSync {
     return deferred;
   }
 
-  close(): void {
+  /** Waits for the syncs in flight, then closes the file. */
+  async close(): Promise<void> {
+    await this.file.settled();
     fs.closeSync(this.fd);
   }
 }
@@ -169,6 +188,15 @@ class SqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const failed = this.wal?.failed;
+    if (failed) {
+      // Whether earlier commits reached the disk is unknown; committing more on top of them
+      // would acknowledge nothing but could still land. Only a restart (and SQLite's recovery
+      // of the WAL) settles what is durable.
+      throw new Error(
+        `writes are refused until the server restarts: syncing the write-ahead log failed (${failed.message})`,
+      );
+    }
     const statement = this.prepare(compiled.sql);
     const parameters = compiled.parameters as unknown[];
     let result: QueryResult<R>;
@@ -288,7 +316,18 @@ export class SqliteCheckpointer {
   private readonly worker: Worker;
   private failure: string | null = null;
 
-  constructor(databaseFile: string, intervalMs = 100, restartBytes = 64 * 1024 * 1024) {
+  private exited = false;
+
+  /**
+   * `onStopped` runs if the worker ends on its own (it could not open the database, or died):
+   * the caller then lets the writer checkpoint again, so the WAL cannot grow without bound.
+   */
+  constructor(
+    databaseFile: string,
+    onStopped: (reason: string) => void,
+    intervalMs = 100,
+    restartBytes = 64 * 1024 * 1024,
+  ) {
     const require = createRequire(import.meta.url);
     this.worker = new Worker(CHECKPOINT_WORKER, {
       eval: true,
@@ -299,15 +338,23 @@ export class SqliteCheckpointer {
         restartBytes,
       },
     });
+    let stopping = false;
+    this.stopping = () => (stopping = true);
     this.worker.on("message", (message: { error?: string }) => {
       if (message.error) this.failure = message.error;
     });
     this.worker.on("error", (error) => {
       this.failure = error.message;
     });
+    this.worker.on("exit", () => {
+      this.exited = true;
+      if (!stopping) onStopped(this.failure ?? "the checkpoint worker stopped");
+    });
     // The worker must not keep the process alive on its own.
     this.worker.unref();
   }
+
+  private readonly stopping: () => void;
 
   /** The last checkpoint error, if any (checkpoints are retried on the next tick). */
   get lastError(): string | null {
@@ -315,6 +362,8 @@ export class SqliteCheckpointer {
   }
 
   async close(): Promise<void> {
+    this.stopping();
+    if (this.exited) return;
     await new Promise<void>((resolve) => {
       this.worker.once("exit", () => resolve());
       // Kept alive until it has closed its connection.
@@ -328,13 +377,19 @@ const CHECKPOINT_WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-db.pragma("busy_timeout = 5000");
+// RESTART holds the write lock while it waits for readers: wait briefly, and after a busy
+// attempt leave the writer alone for a second (a long reader, such as a backup, may be at work).
+db.pragma("busy_timeout = 10");
 const frameBytes = db.pragma("page_size", { simple: true }) + 24;
 let timer = null;
+let restartAfter = 0;
 const tick = () => {
   try {
     const [passive] = db.pragma("wal_checkpoint(PASSIVE)");
-    if (passive.log * frameBytes > workerData.restartBytes) db.pragma("wal_checkpoint(RESTART)");
+    if (passive.log * frameBytes > workerData.restartBytes && Date.now() >= restartAfter) {
+      const [restart] = db.pragma("wal_checkpoint(RESTART)");
+      if (restart.busy) restartAfter = Date.now() + 1000;
+    }
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message || error) });
   }

@@ -164,7 +164,7 @@ describe("SQLite writes wait for their WAL sync", () => {
     expect(held.started).toBe(before);
   });
 
-  it("R4: when the sync fails the batch's commands fail, and so does every later write", async () => {
+  it("R4: when the sync fails the batch's commands fail, and every later write is refused before it commits", async () => {
     const write = state(groupWrite("d"));
     await turns();
     held.fail();
@@ -173,7 +173,10 @@ describe("SQLite writes wait for their WAL sync", () => {
     expect(String(write.error)).toMatch(/EIO/);
     await expect(
       handle.db.insertInto("rate_limits").values({ key: "e", window_start: 0, count: 1 }).execute(),
-    ).rejects.toThrow(/EIO/);
+    ).rejects.toThrow(/refused until the server restarts.*EIO/);
+    await expect(groupWrite("f")).rejects.toThrow(/refused until the server restarts/);
+    // Only the row whose sync failed is in the WAL; nothing written after the failure landed.
+    expect(committedRows()).toEqual(["d"]);
   });
 });
 

@@ -7,7 +7,9 @@
 import { sql, type Kysely } from "kysely";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`drop index deliveries_due`.execute(db);
+  // Safe to run again if a crash came between the two statements (SQLite migrates outside a
+  // transaction).
+  await sql`drop index if exists deliveries_due`.execute(db);
   await sql`create index deliveries_due on deliveries (next_attempt_at, id) where status = 'pending'`.execute(
     db,
   );
