@@ -60,6 +60,7 @@ export function openSqlite({ file, fdatasync }: SqliteOptions): DatabaseHandle {
   // The default page cache (2 MiB) is far below a busy ledger's hot index pages, and each miss
   // is a read from the OS: the writer keeps up to 64 MiB (allocated as used).
   writer.pragma("cache_size = -65536");
+  // A first read creates the WAL file, which WalSync then opens.
   writer.prepare("select count(*) from sqlite_master").get();
   const wal = WalSync.open(file, fdatasync);
   const checkpointer = new SqliteCheckpointer(file, () => {

@@ -90,12 +90,8 @@ export class SqliteGroupCommit {
         try {
           const results: Settled[] = [];
           for (const item of batch) results.push(await this.runOne(conn, item));
-          this.wal?.deferNextSync();
-          try {
-            await sql`commit`.execute(conn);
-          } finally {
-            this.wal?.clearDeferral();
-          }
+          const commit = () => sql`commit`.execute(conn);
+          await (this.wal ? this.wal.commitWithoutSync(commit) : commit());
           return results;
         } catch (error) {
           await sql`rollback`.execute(conn).catch(() => undefined);

@@ -64,12 +64,12 @@ export class SqlStore implements Store {
     }
   }
 
+  /** PostgreSQL: one command in its own transaction (SQLite always goes through the group commit). */
   private once<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const { dialect } = this.handle;
     return this.handle.db.connection().execute(async (conn: Kysely<Database>) => {
-      await sql.raw(dialect === "sqlite" ? "begin immediate" : "begin").execute(conn);
+      await sql`begin`.execute(conn);
       try {
-        const result = await fn(new SqlTx(conn, dialect));
+        const result = await fn(new SqlTx(conn, "postgres"));
         await sql`commit`.execute(conn);
         return result;
       } catch (error) {

@@ -41,8 +41,6 @@ export class FileSync {
   private inFlight: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   private failure: Error | null = null;
-  /** Syncs started, for tests and the benchmark. */
-  syncs = 0;
 
   constructor(
     private readonly fd: number,
@@ -80,7 +78,6 @@ export class FileSync {
   private start(): Promise<void> {
     this.queued = null;
     if (this.failure !== null) return Promise.reject(this.failure);
-    this.syncs += 1;
     const run = this.fdatasync(this.fd).then(
       () => {
         if (this.inFlight === run) this.inFlight = null;
@@ -99,10 +96,9 @@ export class FileSync {
 /** The WAL of an open database: its file, synced after each commit. */
 export class WalSync {
   private readonly file: FileSync;
-  private deferNext = false;
+  private deferring = false;
 
   constructor(
-    readonly path: string,
     private readonly fd: number,
     fdatasync?: (fd: number) => Promise<void>,
   ) {
@@ -110,12 +106,7 @@ export class WalSync {
   }
 
   static open(databaseFile: string, fdatasync?: (fd: number) => Promise<void>): WalSync {
-    const path = `${databaseFile}-wal`;
-    return new WalSync(path, fs.openSync(path, "r"), fdatasync);
-  }
-
-  get syncs(): number {
-    return this.file.syncs;
+    return new WalSync(fs.openSync(`${databaseFile}-wal`, "r"), fdatasync);
   }
 
   /** Everything committed before this call is on disk when it resolves. */
@@ -129,23 +120,22 @@ export class WalSync {
   }
 
   /**
-   * The next commit on the writer connection returns without waiting for its sync; the caller
-   * (the group commit, which holds the connection) calls `sync()` itself before answering
-   * anyone, and meanwhile runs the next batch. Cleared by `clearDeferral` if that commit fails.
+   * Runs `commit` (the group commit's COMMIT, on the connection it holds) without the driver's
+   * sync: the caller calls `sync()` itself before answering anyone, and meanwhile runs its next
+   * batch.
    */
-  deferNextSync(): void {
-    this.deferNext = true;
+  async commitWithoutSync(commit: () => Promise<unknown>): Promise<void> {
+    this.deferring = true;
+    try {
+      await commit();
+    } finally {
+      this.deferring = false;
+    }
   }
 
-  clearDeferral(): void {
-    this.deferNext = false;
-  }
-
-  /** For the driver: whether this commit's sync is left to the caller (consumes the deferral). */
-  takeDeferral(): boolean {
-    const deferred = this.deferNext;
-    this.deferNext = false;
-    return deferred;
+  /** For the driver: a commit that the caller syncs (see `commitWithoutSync`). */
+  get syncDeferred(): boolean {
+    return this.deferring;
   }
 
   /** Waits for the syncs in flight, then closes the file. */
@@ -156,6 +146,11 @@ export class WalSync {
 }
 
 const STATEMENT_CACHE_SIZE = 500;
+/**
+ * How long a statement outside a transaction keeps retrying while the database is locked (the
+ * connection's own `busy_timeout` is 0, so that waiting never blocks the event loop).
+ */
+const BUSY_WAIT_MS = 5_000;
 
 class SqliteConnection implements DatabaseConnection {
   /** Kysely prepares every statement on each execution; ours stay prepared (a few hundred). */
@@ -166,7 +161,6 @@ class SqliteConnection implements DatabaseConnection {
   constructor(
     readonly sqlite: SQLite.Database,
     private readonly wal: WalSync | null,
-    private readonly busyWaitMs: number,
   ) {}
 
   private prepare(text: string): SQLite.Statement {
@@ -207,14 +201,15 @@ class SqliteConnection implements DatabaseConnection {
       // writer, a checkpoint restarting the WAL) has done nothing, so it is tried again after a
       // pause that leaves the event loop free. The connection's own busy timeout would sleep
       // the whole server instead.
-      const started = Date.now();
+      let started: number | undefined;
       for (let attempt = 0; ; attempt++) {
         try {
           result = this.run(statement, parameters);
           break;
         } catch (error) {
+          started ??= Date.now();
           const code = (error as { code?: unknown }).code;
-          if (code !== "SQLITE_BUSY" || Date.now() - started > this.busyWaitMs) throw error;
+          if (code !== "SQLITE_BUSY" || Date.now() - started > BUSY_WAIT_MS) throw error;
           await new Promise((resolve) =>
             attempt === 0 ? setImmediate(resolve) : setTimeout(resolve, Math.min(attempt, 10)),
           );
@@ -226,7 +221,7 @@ class SqliteConnection implements DatabaseConnection {
     // and must reach the disk before anyone is told.
     if (this.dirty && !this.sqlite.inTransaction && this.wal) {
       this.dirty = false;
-      if (!this.wal.takeDeferral()) await this.wal.sync();
+      if (!this.wal.syncDeferred) await this.wal.sync();
     }
     return result;
   }
@@ -245,8 +240,8 @@ class SqliteDriver implements Driver {
 
   private readonly writer: boolean;
 
-  constructor(sqlite: SQLite.Database, wal: WalSync | null, busyWaitMs: number) {
-    this.connection = new SqliteConnection(sqlite, wal, busyWaitMs);
+  constructor(sqlite: SQLite.Database, wal: WalSync | null) {
+    this.connection = new SqliteConnection(sqlite, wal);
     this.writer = wal !== null;
   }
 
@@ -285,18 +280,10 @@ class SqliteDriver implements Driver {
   }
 }
 
-/**
- * `busyWaitMs`: how long a statement outside a transaction keeps retrying while the database is
- * locked (with the connection's `busy_timeout` at 0, so that waiting never blocks the event loop).
- */
-export function sqliteDialect(
-  sqlite: SQLite.Database,
-  wal: WalSync | null,
-  busyWaitMs = 5_000,
-): Dialect {
+export function sqliteDialect(sqlite: SQLite.Database, wal: WalSync | null): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
-    createDriver: () => new SqliteDriver(sqlite, wal, busyWaitMs),
+    createDriver: () => new SqliteDriver(sqlite, wal),
     createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
@@ -314,9 +301,8 @@ export function sqliteDialect(
  */
 export class SqliteCheckpointer {
   private readonly worker: Worker;
-  private failure: string | null = null;
-
   private exited = false;
+  private closing = false;
 
   /**
    * `onStopped` runs if the worker ends on its own (it could not open the database, or died):
@@ -324,7 +310,7 @@ export class SqliteCheckpointer {
    */
   constructor(
     databaseFile: string,
-    onStopped: (reason: string) => void,
+    onStopped: () => void,
     intervalMs = 100,
     restartBytes = 64 * 1024 * 1024,
   ) {
@@ -338,31 +324,18 @@ export class SqliteCheckpointer {
         restartBytes,
       },
     });
-    let stopping = false;
-    this.stopping = () => (stopping = true);
-    this.worker.on("message", (message: { error?: string }) => {
-      if (message.error) this.failure = message.error;
-    });
-    this.worker.on("error", (error) => {
-      this.failure = error.message;
-    });
+    // An error thrown in the worker ends it; "exit" follows, and that is where it is handled.
+    this.worker.on("error", () => undefined);
     this.worker.on("exit", () => {
       this.exited = true;
-      if (!stopping) onStopped(this.failure ?? "the checkpoint worker stopped");
+      if (!this.closing) onStopped();
     });
     // The worker must not keep the process alive on its own.
     this.worker.unref();
   }
 
-  private readonly stopping: () => void;
-
-  /** The last checkpoint error, if any (checkpoints are retried on the next tick). */
-  get lastError(): string | null {
-    return this.failure;
-  }
-
   async close(): Promise<void> {
-    this.stopping();
+    this.closing = true;
     if (this.exited) return;
     await new Promise<void>((resolve) => {
       this.worker.once("exit", () => resolve());
@@ -390,8 +363,8 @@ const tick = () => {
       const [restart] = db.pragma("wal_checkpoint(RESTART)");
       if (restart.busy) restartAfter = Date.now() + 1000;
     }
-  } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
+  } catch {
+    // A checkpoint that could not run (a lock, a busy disk) is simply tried on the next tick.
   }
   timer = setTimeout(tick, workerData.intervalMs);
 };
