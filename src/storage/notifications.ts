@@ -446,7 +446,7 @@ export class NotificationStore {
         >();
         for (const { delivery, outcome, now } of batch) {
           if (outcome.kind !== "delivered") {
-            await this.recordOutcome(db, delivery, outcome, now);
+            await this.recordOutcome(db, delivery, outcome);
             continue;
           }
           const key = `${delivery.leaseToken}|${outcome.statusCode}`;
@@ -482,11 +482,11 @@ export class NotificationStore {
     }
   }
 
+  /** An outcome other than delivered (those are written together, in writeFinished). */
   private async recordOutcome(
     db: Transaction<Database & NotifyTables>,
     delivery: ClaimedDelivery,
-    outcome: DeliveryOutcome,
-    now: number,
+    outcome: Exclude<DeliveryOutcome, { kind: "delivered" }>,
   ): Promise<void> {
     const base = db
       .updateTable("deliveries")
@@ -494,17 +494,6 @@ export class NotificationStore {
       .where("lease_token", "=", delivery.leaseToken);
     const unlease = { lease_until: null, lease_token: null };
     switch (outcome.kind) {
-      case "delivered":
-        await base
-          .set({
-            ...unlease,
-            status: "delivered",
-            delivered_at: now,
-            last_status_code: outcome.statusCode,
-            last_error: null,
-          })
-          .execute();
-        return;
       case "retry":
         await base
           .set({
