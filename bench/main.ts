@@ -84,6 +84,13 @@ interface Goal {
   notes: string[];
 }
 const goals = new Map<string, Goal>();
+/** Records a goal's measured value against its baseline (the ratio is measured / baseline). */
+function measured(g: Goal, value: number, baseline: number): number {
+  g.measured = value;
+  g.baseline = baseline;
+  g.ratio = value / baseline;
+  return g.ratio;
+}
 function goal(id: string, title: string, unit: string, target: string): Goal {
   const g: Goal = {
     id,
@@ -347,9 +354,7 @@ async function sqlitePhases() {
   const S = median(svc);
   const B100 = median(r100);
   const B1 = median(r1);
-  G1.measured = S;
-  G1.baseline = B100;
-  G1.ratio = S / B100;
+  measured(G1, S, B100);
   G1.notes = [
     `raw 1/commit ${fmt(B1)} (x${fmt(S / B1, 2)}), raw 100/commit ${fmt(B100)} (x${fmt(S / B100, 2)}), disk sync ${fmt(disk)} (x${fmt(S / disk, 2)})`,
     `runs: service ${svc.map((v) => fmt(v)).join("/")}, errors ${svcErrors.join("/")}`,
@@ -490,17 +495,12 @@ async function pgPhases() {
     const handle = openPostgres({ url: url(name), poolSize: 2 });
     const v = await checkLedger(handle.db, "postgres after two servers");
     await handle.close();
-    G3.measured = median(s1);
-    G3.baseline = median(b);
-    G3.ratio = G3.measured / G3.baseline;
-    G3.pass = G3.ratio >= 0.7 && errors === 0;
+    const oneServer = median(s1);
+    G3.pass = measured(G3, oneServer, median(b)) >= 0.7 && errors === 0;
     G3.notes = [
       `runs: raw ${b.map((x) => fmt(x)).join("/")}, service ${s1.map((x) => fmt(x)).join("/")}, errors ${errors}`,
     ];
-    G4.measured = median(s2);
-    G4.baseline = G3.measured;
-    G4.ratio = G4.measured / G4.baseline;
-    G4.pass = G4.ratio >= 0.9 && v === 0 && errors === 0;
+    G4.pass = measured(G4, median(s2), oneServer) >= 0.9 && v === 0 && errors === 0;
     G4.notes = [`runs: two servers ${s2.map((x) => fmt(x)).join("/")}; ${v} invariant violations`];
   } finally {
     for (const s of servers) await s.stop();
@@ -643,13 +643,11 @@ async function sweepPhase() {
     const rate = paid / seconds;
     const idleP99 = percentile(idle.latencies, 99);
     const duringP99 = percentile(during.latencies, 99);
-    G5.measured = rate;
-    G5.baseline = rawRate;
-    G5.ratio = rate / rawRate;
+    const drainRatio = measured(G5, rate, rawRate);
     G5.pass =
       code === 200 &&
       paid >= SIZE.sweep &&
-      G5.ratio >= 0.5 &&
+      drainRatio >= 0.5 &&
       duringP99 <= 2 * idleP99 &&
       during.errors === 0;
     G5.notes = [
@@ -792,9 +790,7 @@ async function reportPhase() {
   const rawP99 = median(bp);
   const csvRate = median(sc);
   const scanRate = median(bs);
-  G6.measured = pageP99;
-  G6.baseline = rawP99;
-  G6.ratio = pageP99 / rawP99;
+  measured(G6, pageP99, rawP99);
   const pagePass = pageP99 <= Math.max(10, 5 * rawP99);
   const csvPass = csvRate >= 0.4 * scanRate;
   const memPass = growth <= 64 * 2 ** 20;

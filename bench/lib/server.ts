@@ -1,8 +1,8 @@
 /** Real server processes: the built `escrow serve` (dist), as `npm start` runs it. */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort } from "../../test/support/processes.js";
 import { serverEnv, type DbLocation } from "./app.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -16,18 +16,6 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Resident memory, bytes (Linux /proc). */
   rss(): number;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("port")),
-      );
-    });
-  });
 }
 
 export function builtServerExists(): boolean {
