@@ -5,7 +5,8 @@
  * are byte-for-byte the rows the application writes, only with new ids and parties.
  * verify-ledger is run on the result by the caller.
  */
-import type { Kysely } from "kysely";
+import SQLite from "better-sqlite3";
+import { Kysely, SqliteDialect, sql } from "kysely";
 import type { RunningApp } from "../../src/main.js";
 import type { Database } from "../../src/storage/schema.js";
 import { call, must } from "./app.js";
@@ -169,25 +170,48 @@ export function pairOf(set: CloneSet, k: number): Pair {
   return set.pairs[k % set.pairs.length]!;
 }
 
-/** The id map from the template to its copy `k` (users: to the copy's pair). */
-export function cloneMap(set: CloneSet, ids: readonly string[], k: number): Map<string, string> {
-  const map = new Map<string, string>();
-  const pair = pairOf(set, k);
-  for (const id of ids) map.set(id, derive(id, k));
-  map.set(set.templatePair.client.id, pair.client.id);
-  map.set(set.templatePair.freelancer.id, pair.freelancer.id);
-  return map;
+const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+const column = (name: string) => `"${name}"`;
+
+/**
+ * The SQL expression of a template value in copy `c` (a row of bench_copies: k, s = the random
+ * part of copy k, and its pair's users): a literal, with every id in it rewritten as `derive`
+ * does and the template's users replaced by the copy's pair. Only concatenation: the database
+ * evaluates nothing else per copied row.
+ */
+function copyValue(value: unknown, users: ReadonlyMap<string, string>): string {
+  if (value === null || value === undefined) return "null";
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  if (typeof value !== "string") throw new Error(`cannot copy ${typeof value} values`);
+  const text = value;
+  const parts: string[] = [];
+  let at = 0;
+  for (const match of text.matchAll(ID_PATTERN)) {
+    const id = match[0];
+    if (match.index > at) parts.push(quote(text.slice(at, match.index)));
+    const user = users.get(id);
+    if (user) parts.push(user);
+    else {
+      const cut = id.indexOf("_") + 1;
+      parts.push(quote(id.slice(0, cut + 10)), "c.s", quote(id.slice(cut + 16)));
+    }
+    at = match.index + id.length;
+  }
+  if (at < text.length || parts.length === 0) parts.push(quote(text.slice(at)));
+  return parts.join(" || ");
 }
 
-export function rewrite(value: unknown, map: ReadonlyMap<string, string>): unknown {
-  if (typeof value !== "string") return value;
-  return value.replace(ID_PATTERN, (id) => map.get(id) ?? id);
-}
-
-/** Inserts `set.count` copies of the template; returns the template's own ids (not users). */
-export async function cloneTemplate(db: Kysely<Database>, set: CloneSet, maxParams: number) {
+/**
+ * Inserts `set.count` copies of the template, one INSERT ... SELECT per template row (the
+ * database does the copying; the same SQL on SQLite and PostgreSQL); returns the template's own
+ * ids (not users).
+ */
+export async function cloneTemplate(db: Kysely<Database>, set: CloneSet) {
   const rows = await templateRows(db, set.template);
-  const users = new Set([set.templatePair.client.id, set.templatePair.freelancer.id]);
+  const users = new Map([
+    [set.templatePair.client.id, "c.client_id"],
+    [set.templatePair.freelancer.id, "c.freelancer_id"],
+  ]);
   const ids = new Set<string>();
   for (const table of TABLES) {
     for (const row of rows[table]) {
@@ -196,32 +220,67 @@ export async function cloneTemplate(db: Kysely<Database>, set: CloneSet, maxPara
       }
     }
   }
-  for (const u of users) ids.delete(u);
-  const idList = [...ids];
-  for (const table of TABLES) {
-    const template = rows[table];
-    if (template.length === 0) continue;
-    const columns = Object.keys(template[0]!).length;
-    const chunk = Math.max(1, Math.floor(maxParams / columns));
-    let buffer: Row[] = [];
-    const flush = async () => {
-      if (buffer.length === 0) return;
-      await db
-        .insertInto(table)
-        .values(buffer as never)
-        .execute();
-      buffer = [];
-    };
-    for (let k = 0; k < set.count; k++) {
-      const map = cloneMap(set, idList, k);
-      for (const row of template) {
-        const copy: Row = {};
-        for (const [key, v] of Object.entries(row)) copy[key] = rewrite(v, map);
-        buffer.push(copy);
-        if (buffer.length >= chunk) await flush();
-      }
+  for (const u of users.keys()) ids.delete(u);
+  await sql`drop table if exists bench_copies`.execute(db);
+  await sql`create table bench_copies (k integer primary key, s text not null, client_id text not null, freelancer_id text not null)`.execute(
+    db,
+  );
+  const chunk = 5_000;
+  for (let from = 0; from < set.count; from += chunk) {
+    const values = [];
+    for (let k = from; k < Math.min(set.count, from + chunk); k++) {
+      const pair = pairOf(set, k);
+      values.push(sql`(${k}, ${base32(k, 6)}, ${pair.client.id}, ${pair.freelancer.id})`);
     }
-    await flush();
+    await sql`insert into bench_copies (k, s, client_id, freelancer_id) values ${sql.join(values)}`.execute(
+      db,
+    );
   }
-  return idList;
+  // One statement per template row: each row's copies are inserted in id order.
+  for (const table of TABLES) {
+    for (const row of rows[table]) {
+      const names = Object.keys(row);
+      await sql
+        .raw(
+          `insert into ${column(table)} (${names.map(column).join(", ")}) select ${names.map((name) => copyValue(row[name], users)).join(", ")} from bench_copies c order by c.k`,
+        )
+        .execute(db);
+    }
+  }
+  await sql`drop table bench_copies`.execute(db);
+  return [...ids];
+}
+
+/**
+ * Runs `fill` in one transaction on a closed SQLite database file, on a connection made for
+ * bulk loading: no WAL (pages appended to the file are not journaled, so copies are written
+ * once), no syncs and no foreign-key lookups (a failed seed is thrown away; copies are inserted
+ * parents first and the ledger checks run on the result), and the cloned tables' indexes
+ * dropped first and built again after, which sorts once instead of inserting row by row. The
+ * file is left in WAL mode, as the server expects it.
+ */
+export async function bulkLoadSqlite<T>(
+  file: string,
+  fill: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  const raw = new SQLite(file);
+  raw.pragma("journal_mode = delete");
+  raw.pragma("synchronous = off");
+  raw.pragma("foreign_keys = off");
+  raw.pragma("cache_size = -262144");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) });
+  try {
+    const indexes = raw
+      .prepare(
+        `select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in (${TABLES.map(() => "?").join(", ")})`,
+      )
+      .all(...TABLES) as { name: string; sql: string }[];
+    for (const index of indexes) raw.exec(`drop index "${index.name}"`);
+    const result = await db.transaction().execute(fill);
+    for (const index of indexes) raw.exec(index.sql);
+    raw.pragma("journal_mode = wal");
+    return result;
+  } finally {
+    await db.destroy();
+  }
 }

@@ -18,6 +18,9 @@ export interface ServerProcess {
   rss(): number;
 }
 
+/** The canned-reply baseline server (TypeScript, loaded through tsx). */
+export const CANNED_SERVER = ["--import", "tsx", path.join(ROOT, "bench/lib/canned-server.ts")];
+
 export function builtServerExists(): boolean {
   return fs.existsSync(ENTRY);
 }
@@ -25,11 +28,12 @@ export function builtServerExists(): boolean {
 export async function startServer(
   location: DbLocation,
   extra: Record<string, string> = {},
+  program: readonly string[] = [ENTRY, "serve"],
 ): Promise<ServerProcess> {
   const port = await freePort();
   // ESCROW_BENCH_NODE_ARGS adds flags to the server processes, e.g. "--cpu-prof --cpu-prof-dir=DIR".
   const nodeArgs = (process.env.ESCROW_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, ENTRY, "serve"], {
+  const child = spawn(process.execPath, [...nodeArgs, ...program], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? "",

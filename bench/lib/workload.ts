@@ -121,3 +121,21 @@ export class LifecycleStream implements Workload {
     return null;
   }
 }
+
+/**
+ * The same requests, on the canned-reply baseline's routes (bench/lib/canned-server.ts):
+ * approvals and fundings round-robin without end, since nothing changes state there.
+ */
+export class CannedStream implements Workload {
+  private i = 0;
+  constructor(private readonly all: readonly Slot[]) {}
+
+  next() {
+    const slot = this.all[this.i++ % this.all.length]!;
+    const request = lifecycleRequest(slot, slot.first, `bk-canned-${this.i}`);
+    return {
+      request: { ...request, path: request.path.replace("/v1/", "/bench/canned/") },
+      done: () => undefined,
+    };
+  }
+}

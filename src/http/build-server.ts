@@ -34,8 +34,8 @@ export interface BuiltServer {
 export interface ServerOptions {
   /** A pino logger; every line of a request carries its `requestId`. None: silent. */
   readonly logger?: FastifyBaseLogger | undefined;
-  /** Extra routes the composition root mounts (the web app). */
-  readonly plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Extra routes the composition root mounts (the web app), given the services. */
+  readonly plugins?: ((app: FastifyInstance, services: Services) => Promise<void>)[];
 }
 
 function requestId(header: string | string[] | undefined): string {
@@ -142,7 +142,7 @@ export async function buildServer(
   transactionRoutes(app, services, routes);
   notificationRoutes(app, services, routes);
   app.get("/v1/openapi.json", { schema: { hide: true } }, () => app.swagger());
-  for (const plugin of options.plugins ?? []) await plugin(app);
+  for (const plugin of options.plugins ?? []) await plugin(app, services);
   await app.ready();
   return { app, routes };
 }

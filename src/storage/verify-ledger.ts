@@ -20,6 +20,8 @@ export async function verifyLedger(db: Kysely<Database>): Promise<LedgerViolatio
   for (const row of unbalanced.rows) {
     violations.push({ kind: "unbalanced_entry", detail: `${row.entry_id} sums to ${row.total}` });
   }
+  // Each contract's escrow account summed in one pass over the postings (grouped in account
+  // order), and only the contracts that disagree come back.
   const escrow = await sql<{
     id: string;
     escrow_balance: number;
@@ -27,11 +29,16 @@ export async function verifyLedger(db: Kysely<Database>): Promise<LedgerViolatio
     deposits: number | null;
     outflows: number | null;
   }>`
-    select c.id, c.escrow_balance,
-      (select sum(p.amount) from postings p where p.account = 'escrow:' || c.id) as ledger,
-      (select sum(p.amount) from postings p where p.account = 'escrow:' || c.id and p.amount > 0) as deposits,
-      (select -sum(p.amount) from postings p where p.account = 'escrow:' || c.id and p.amount < 0) as outflows
-    from contracts c`.execute(db);
+    select c.id, c.escrow_balance, e.ledger, e.deposits, e.outflows
+    from contracts c left join (
+      select account, sum(amount) as ledger,
+        sum(case when amount > 0 then amount else 0 end) as deposits,
+        sum(case when amount < 0 then -amount else 0 end) as outflows
+      from postings where account_kind = 'escrow' group by account) e
+      on e.account = 'escrow:' || c.id
+    where coalesce(e.ledger, 0) < 0
+      or coalesce(e.ledger, 0) <> c.escrow_balance
+      or coalesce(e.deposits, 0) - coalesce(e.outflows, 0) <> coalesce(e.ledger, 0)`.execute(db);
   for (const row of escrow.rows) {
     const ledger = Number(row.ledger ?? 0);
     if (ledger < 0) violations.push({ kind: "negative_escrow", detail: `${row.id}: ${ledger}` });
@@ -66,26 +73,21 @@ export async function verifyLedger(db: Kysely<Database>): Promise<LedgerViolatio
   return violations;
 }
 
-/** Escrow must never have been negative after any entry, not just at the end. */
+/**
+ * Escrow must never have been negative after any entry, not just at the end: a running sum per
+ * escrow account in entry order, computed by the database (a ledger of millions of entries is
+ * not loaded into memory).
+ */
 async function negativeRunningEscrow(db: Kysely<Database>): Promise<LedgerViolation[]> {
-  const rows = await db
-    .selectFrom("postings")
-    .select(["account", "entry_id", "amount"])
-    .where("account_kind", "=", "escrow")
-    .orderBy("account")
-    .orderBy("entry_id")
-    .execute();
-  const violations: LedgerViolation[] = [];
-  let account = "";
-  let balance = 0;
-  for (const row of rows) {
-    if (row.account !== account) {
-      account = row.account;
-      balance = 0;
-    }
-    balance += Number(row.amount);
-    if (balance < 0)
-      violations.push({ kind: "negative_escrow", detail: `${account} after ${row.entry_id}` });
-  }
-  return violations;
+  const rows = await sql<{ account: string; entry_id: string }>`
+    select distinct account, entry_id from (
+      select account, entry_id,
+        sum(amount) over (partition by account order by entry_id) as running
+      from postings where account_kind = 'escrow') r
+    where running < 0
+    order by account, entry_id`.execute(db);
+  return rows.rows.map((row) => ({
+    kind: "negative_escrow",
+    detail: `${row.account} after ${row.entry_id}`,
+  }));
 }

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Static } from "@sinclair/typebox";
 import { isCalendarDate } from "../../domain/validation.js";
-import { CSV_COLUMNS, csvLine, type TransactionFilter } from "../../storage/report.js";
+import { CSV_COLUMNS, csvLine, csvRow, type TransactionFilter } from "../../storage/report.js";
 import { HttpFailure } from "../errors.js";
 import { addRoute, type RegisteredRoute } from "../route.js";
 import { TotalsQuery, TransactionQuery } from "../schemas.js";
@@ -88,8 +88,7 @@ export function transactionRoutes(
       async function* chunks() {
         yield csvLine(CSV_COLUMNS);
         for await (const rows of pages) {
-          if (rows.length > 0)
-            yield rows.map((row) => csvLine(CSV_COLUMNS.map((c) => row[c]))).join("");
+          if (rows.length > 0) yield rows.map(csvRow).join("");
         }
       }
       await reply
