@@ -62,7 +62,7 @@ const SIZE = SMOKE
       base: 2,
       service: 3,
       g2: 12,
-      sweep: 2_000,
+      sweep: Number(process.env.SWEEP_N ?? 2_000),
       report: 125_000,
     }
   : {
@@ -75,8 +75,17 @@ const SIZE = SMOKE
       sweep: 100_000,
       report: 1_250_000,
     };
+/**
+ * PostgreSQL for G3/G4, for the service and the raw baseline alike: ESCROW_BENCH_POSTGRES_URL,
+ * or the local server's Unix socket when there is one (what pgbench uses by default, and how a
+ * server on the same host is best reached), or TCP on 127.0.0.1.
+ */
+const PG_SOCKET_DIR = "/var/run/postgresql";
 const PG_URL =
-  process.env.ESCROW_BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  process.env.ESCROW_BENCH_POSTGRES_URL ??
+  (fs.existsSync(path.join(PG_SOCKET_DIR, ".s.PGSQL.5432"))
+    ? `postgres://postgres@localhost:5432/postgres?host=${PG_SOCKET_DIR}`
+    : "postgres://postgres@127.0.0.1:5432/postgres");
 const started = Date.now();
 
 interface Goal {
@@ -455,6 +464,7 @@ async function pgPhases() {
   await admin.connect();
   const version = await admin.query<{ server_version: string }>("show server_version");
   facts.postgres = version.rows[0]?.server_version;
+  facts.postgresConnection = PG_URL.includes("?host=/") ? "unix socket" : "tcp";
   await admin.query(`drop database if exists ${name}`);
   await admin.query(`drop database if exists ${name}_raw`);
   await admin.query(`create database ${name}`);
@@ -916,7 +926,7 @@ function report() {
   const rows = [...goals.values()];
   const lines = [
     "",
-    `Escrow benchmark (${SMOKE ? "smoke" : "full"}), ${JSON.stringify(facts.cores)} cores, disk ${fmt(facts.diskSyncPerSecond as number)} syncs/s, Node ${JSON.stringify(facts.node)}, SQLite ${JSON.stringify(facts.sqlite)}, PostgreSQL ${JSON.stringify(facts.postgres ?? "?")}, load ${JSON.stringify(facts.loadAverageStart)} -> ${JSON.stringify(facts.loadAverageEnd)}, ${JSON.stringify(facts.seconds)} s`,
+    `Escrow benchmark (${SMOKE ? "smoke" : "full"}), ${JSON.stringify(facts.cores)} cores, disk ${fmt(facts.diskSyncPerSecond as number)} syncs/s, Node ${JSON.stringify(facts.node)}, SQLite ${JSON.stringify(facts.sqlite)}, PostgreSQL ${JSON.stringify(facts.postgres ?? "?")} (${(facts.postgresConnection as string | undefined) ?? "-"}), load ${JSON.stringify(facts.loadAverageStart)} -> ${JSON.stringify(facts.loadAverageEnd)}, ${JSON.stringify(facts.seconds)} s`,
     "",
     `${"goal".padEnd(5)} ${"result".padEnd(6)} ${"measured".padStart(12)} ${"baseline".padStart(12)} ${"ratio".padStart(7)}  target`,
   ];

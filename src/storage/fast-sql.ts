@@ -29,7 +29,7 @@ function placeholders(text: string, dialect: Dialect): string {
   return text.replace(/\?/g, () => `$${++n}`);
 }
 
-function dialectOf(db: Runner): Dialect {
+export function dialectOf(db: Runner): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? "postgres" : "sqlite";
 }
 

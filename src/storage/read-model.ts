@@ -13,7 +13,7 @@ import {
   refundRequestFromRow,
   submissionFromRow,
 } from "./rows.js";
-import { query } from "./fast-sql.js";
+import { dialectOf, query } from "./fast-sql.js";
 import type { Database } from "./schema.js";
 
 type Db = Kysely<Database>;
@@ -179,8 +179,30 @@ export class ReadModel {
     return view;
   }
 
-  /** The answer of every milestone command: two statements, compiled once (fast-sql.ts). */
+  /**
+   * The answer of every milestone command, compiled once (fast-sql.ts): on PostgreSQL one
+   * statement (the submissions as a JSON array: one round trip), on SQLite two.
+   */
   async milestone(id: string, now: Instant): Promise<MilestoneView | undefined> {
+    if (dialectOf(this.db) === "postgres") {
+      const found = await query<
+        Database["milestones"] & { open_refund: boolean; submissions: Database["submissions"][] }
+      >(
+        this.db,
+        `select m.*, exists (select 1 from "refund_requests" r where r."contract_id" = m."contract_id" and r."status" in (?, ?)) as "open_refund",
+           (select coalesce(json_agg(s order by s."id"), '[]'::json) from "submissions" s where s."milestone_id" = m."id") as "submissions"
+         from "milestones" m where m."id" = ?`,
+        ["pending", "disputed", id],
+      );
+      const row = found.rows[0];
+      if (!row) return undefined;
+      return milestoneView(
+        milestoneFromRow(row),
+        row.submissions.map(submissionFromRow),
+        now,
+        row.open_refund,
+      );
+    }
     const [found, submissions] = await Promise.all([
       query<Database["milestones"] & { open_refund: number | boolean }>(
         this.db,

@@ -55,6 +55,23 @@ export class SqlTx implements Tx {
       [contractId],
     );
     if (!row) return undefined;
+    if (this.dialect === "postgres") {
+      // After the lock, in one round trip: the milestones as a JSON array and the open refund
+      // request as a JSON object (a statement of its own, so it sees what the lock waited for).
+      const [rest] = await this.rows<{
+        milestones: Database["milestones"][];
+        open_refund: Database["refund_requests"] | null;
+      }>(
+        `select (select coalesce(json_agg(m order by m."position"), '[]'::json) from "milestones" m where m."contract_id" = ?) as "milestones",
+           (select row_to_json(r) from "refund_requests" r where r."contract_id" = ? and r."status" in (${OPEN_REFUND_STATUSES.map(() => "?").join(", ")}) limit 1) as "open_refund"`,
+        [contractId, contractId, ...OPEN_REFUND_STATUSES],
+      );
+      return {
+        contract: contractFromRow(row),
+        milestones: rest!.milestones.map(milestoneFromRow),
+        openRefundRequest: rest!.open_refund ? refundRequestFromRow(rest!.open_refund) : null,
+      };
+    }
     const [milestones, open] = await Promise.all([
       this.rows<Database["milestones"]>(
         `select * from "milestones" where "contract_id" = ? order by "position"`,
