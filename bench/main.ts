@@ -62,7 +62,7 @@ const SIZE = SMOKE
       base: 2,
       service: 3,
       g2: 12,
-      sweep: Number(process.env.SWEEP_N ?? 2_000),
+      sweep: 2_000,
       report: 125_000,
     }
   : {
