@@ -711,11 +711,15 @@ async function sweepPhase() {
 }
 
 // ---------------------------------------------------------------------------------------------
+const REPORT_PAIRS = 4;
+
 async function reportPhase() {
   log(`G6: seeding ${SIZE.report} fully paid contracts (${SIZE.report * 8} journal entries)`);
   const location: DbLocation = { dataDir: dir("report") };
   let app = await openApp(location);
-  const pairs = await signUpPairs(app, 1, "r");
+  // The contracts are spread over REPORT_PAIRS pairs: the viewer (the first client) owns a
+  // quarter of the ledger, which is still 125,000 (smoke) or 1,250,000 (full) report rows.
+  const pairs = await signUpPairs(app, REPORT_PAIRS, "r");
   const t = await makeTemplate(app, pairs[0]!, "all_paid");
   await app.close();
   const set: CloneSet = { template: t, count: SIZE.report, templatePair: pairs[0]!, pairs };
@@ -746,7 +750,7 @@ async function reportPhase() {
   const cursorAt = (i: number) =>
     derive(
       templateIds[i % templateIds.length]!,
-      Math.floor((((i * 37) % CURSORS) / CURSORS) * SIZE.report),
+      REPORT_PAIRS * Math.floor((((i * 37) % CURSORS) / CURSORS) * (SIZE.report / REPORT_PAIRS)),
     );
   const cursor = cursorAt(50);
   const { call } = await import("./lib/app.js");
