@@ -6,7 +6,14 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CSV_COLUMNS, csvLine, csvRow, type TransactionRow } from "../../src/storage/report.js";
+import {
+  CSV_CHUNK_ROWS,
+  CSV_COLUMNS,
+  csvChunks,
+  csvLine,
+  csvRow,
+  type TransactionRow,
+} from "../../src/storage/report.js";
 
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : Date.now() % 2_147_483_647;
 console.info(`[report-csv] fast-check seed ${SEED} (replay: FC_SEED=${SEED})`);
@@ -54,5 +61,25 @@ describe("CSV rows", () => {
     expect(line).toBe(
       `pst_1,2026-01-01T00:00:00.000Z,milestone_payment,"'=SUM(A1), ""x""",ctr_1,,-500,USD,completed\r\n`,
     );
+  });
+});
+
+describe("CSV export chunks", () => {
+  it("R21: an export is the header and every row, in order, and no chunk holds more than CSV_CHUNK_ROWS lines whatever the page size", async () => {
+    const rows = fc.sample(row, { seed: SEED, numRuns: 2_345 });
+    async function* pages(size: number) {
+      for (let i = 0; i < rows.length; i += size)
+        yield await Promise.resolve(rows.slice(i, i + size));
+    }
+    for (const pageSize of [1, 499, 2_000, 5_000]) {
+      const chunks: string[] = [];
+      for await (const chunk of csvChunks(pages(pageSize))) chunks.push(chunk);
+      expect(chunks.join("")).toBe(csvLine(CSV_COLUMNS) + rows.map(csvRow).join(""));
+      for (const chunk of chunks.slice(1)) {
+        const lines = rows.filter((r) => chunk.includes(`${r.id},`)).length;
+        expect(lines).toBeGreaterThan(0);
+        expect(lines).toBeLessThanOrEqual(CSV_CHUNK_ROWS);
+      }
+    }
   });
 });

@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Static } from "@sinclair/typebox";
 import { isCalendarDate } from "../../domain/validation.js";
-import { CSV_COLUMNS, csvLine, csvRow, type TransactionFilter } from "../../storage/report.js";
+import { csvChunks, type TransactionFilter } from "../../storage/report.js";
 import { HttpFailure } from "../errors.js";
 import { addRoute, type RegisteredRoute } from "../route.js";
 import { TotalsQuery, TransactionQuery } from "../schemas.js";
@@ -84,18 +84,11 @@ export function transactionRoutes(
     handler: async ({ caller, query, reply }) => {
       const filter = filterOf(query);
       const pages = services.report.all(caller.userId, filter);
-      // One chunk per page of rows, not per line: far fewer stream writes for a long export.
-      async function* chunks() {
-        yield csvLine(CSV_COLUMNS);
-        for await (const rows of pages) {
-          if (rows.length > 0) yield rows.map(csvRow).join("");
-        }
-      }
       await reply
         .code(200)
         .header("content-type", "text/csv; charset=utf-8")
         .header("content-disposition", 'attachment; filename="transactions.csv"')
-        .send(Readable.from(chunks()));
+        .send(Readable.from(csvChunks(pages)));
       return undefined;
     },
   });
