@@ -514,10 +514,14 @@ async function pgPhases() {
       slots(seeded.active, seeded.m1Paid).filter((s) => s.k > 0),
       "p",
     );
-    servers.push(await startServer({ databaseUrl: url(name) }));
-    servers.push(await startServer({ databaseUrl: url(name) }));
+    // The same budget of database connections in both configurations (8, as for the raw
+    // baseline): one server with a pool of 8, two with 4 each (DEPLOYMENT.md: size servers x
+    // pool to the database's cores, not per server).
+    servers.push(await startServer({ databaseUrl: url(name) }, { DATABASE_POOL_SIZE: "8" }));
+    servers.push(await startServer({ databaseUrl: url(name) }, { DATABASE_POOL_SIZE: "4" }));
+    servers.push(await startServer({ databaseUrl: url(name) }, { DATABASE_POOL_SIZE: "4" }));
     const one = pools([servers[0]!.url], 32);
-    const two = pools([servers[0]!.url, servers[1]!.url], 16);
+    const two = pools([servers[1]!.url, servers[2]!.url], 16);
     const b: number[] = [];
     const s1: number[] = [];
     const s2: number[] = [];

@@ -184,30 +184,35 @@ export class ReadModel {
    * statement (the submissions as a JSON array: one round trip), on SQLite two.
    */
   async milestone(id: string, now: Instant): Promise<MilestoneView | undefined> {
+    const found = await this.milestoneRows(id);
+    if (!found) return undefined;
+    return milestoneView(
+      milestoneFromRow(found.row),
+      found.submissions.map(submissionFromRow),
+      now,
+      found.openRefund,
+    );
+  }
+
+  private async milestoneRows(id: string) {
+    const openRefund = `exists (select 1 from "refund_requests" r where r."contract_id" = m."contract_id" and r."status" in (?, ?)) as "open_refund"`;
     if (dialectOf(this.db) === "postgres") {
       const found = await query<
         Database["milestones"] & { open_refund: boolean; submissions: Database["submissions"][] }
       >(
         this.db,
-        `select m.*, exists (select 1 from "refund_requests" r where r."contract_id" = m."contract_id" and r."status" in (?, ?)) as "open_refund",
+        `select m.*, ${openRefund},
            (select coalesce(json_agg(s order by s."id"), '[]'::json) from "submissions" s where s."milestone_id" = m."id") as "submissions"
          from "milestones" m where m."id" = ?`,
         ["pending", "disputed", id],
       );
       const row = found.rows[0];
-      if (!row) return undefined;
-      return milestoneView(
-        milestoneFromRow(row),
-        row.submissions.map(submissionFromRow),
-        now,
-        row.open_refund,
-      );
+      return row && { row, submissions: row.submissions, openRefund: row.open_refund };
     }
     const [found, submissions] = await Promise.all([
-      query<Database["milestones"] & { open_refund: number | boolean }>(
+      query<Database["milestones"] & { open_refund: number }>(
         this.db,
-        `select m.*, exists (select 1 from "refund_requests" r where r."contract_id" = m."contract_id" and r."status" in (?, ?)) as "open_refund"
-         from "milestones" m where m."id" = ?`,
+        `select m.*, ${openRefund} from "milestones" m where m."id" = ?`,
         ["pending", "disputed", id],
       ),
       query<Database["submissions"]>(
@@ -217,14 +222,8 @@ export class ReadModel {
       ),
     ]);
     const row = found.rows[0];
-    if (!row) return undefined;
-    return milestoneView(
-      milestoneFromRow(row),
-      submissions.rows.map(submissionFromRow),
-      now,
-      // SQLite answers 0 or 1, PostgreSQL a boolean.
-      row.open_refund === true || row.open_refund === 1,
-    );
+    // SQLite answers 0 or 1.
+    return row && { row, submissions: submissions.rows, openRefund: row.open_refund === 1 };
   }
 
   refundRequestView(r: RefundRequest) {
