@@ -264,7 +264,8 @@ export async function bulkLoadSqlite<T>(
   fill: (db: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   const raw = new SQLite(file);
-  raw.pragma("journal_mode = delete");
+  if (raw.pragma("journal_mode = delete", { simple: true }) !== "delete")
+    throw new Error(`${file} is open elsewhere: cannot bulk-load it`);
   raw.pragma("synchronous = off");
   raw.pragma("foreign_keys = off");
   raw.pragma("cache_size = -262144");
@@ -276,10 +277,12 @@ export async function bulkLoadSqlite<T>(
       )
       .all(...TABLES) as { name: string; sql: string }[];
     for (const index of indexes) raw.exec(`drop index "${index.name}"`);
-    const result = await db.transaction().execute(fill);
-    for (const index of indexes) raw.exec(index.sql);
-    raw.pragma("journal_mode = wal");
-    return result;
+    try {
+      return await db.transaction().execute(fill);
+    } finally {
+      for (const index of indexes) raw.exec(index.sql);
+      raw.pragma("journal_mode = wal");
+    }
   } finally {
     await db.destroy();
   }

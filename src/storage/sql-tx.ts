@@ -58,6 +58,8 @@ export class SqlTx implements Tx {
     if (this.dialect === "postgres") {
       // After the lock, in one round trip: the milestones as a JSON array and the open refund
       // request as a JSON object (a statement of its own, so it sees what the lock waited for).
+      // JSON carries bigint columns as plain numbers, exact here: amounts are at most 1e10 by
+      // the tables' checks and times are epoch milliseconds.
       const [rest] = await this.rows<{
         milestones: Database["milestones"][];
         open_refund: Database["refund_requests"] | null;

@@ -105,6 +105,16 @@ describe.each(DIALECTS)("ledger verification (%s)", (dialect) => {
     ]);
   });
 
+  it("R4: a posting whose kind disagrees with its account is found, and its escrow still counts", async () => {
+    await addEntry("F", [
+      { account: `escrow:${contractId}`, kind: "earnings", amount: -5, type: "milestone_payment" },
+      { account: "earnings:x", kind: "earnings", amount: 5, type: "x" },
+    ]);
+    const found = await kinds();
+    expect(found).toContain("account_kind_mismatch");
+    expect(found).toContain("escrow_mismatch");
+  });
+
   it("R4, R16: a milestone paid twice, or paid and refunded, is found", async () => {
     await addEntry("C", [
       { account: `escrow:${contractId}`, kind: "escrow", amount: -1, type: "milestone_payment" },
