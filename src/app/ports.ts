@@ -8,7 +8,6 @@ import type {
   Dispute,
   DueDateChange,
   Instant,
-  Milestone,
   RefundRequest,
   Submission,
 } from "../domain/types.js";
@@ -100,11 +99,15 @@ export interface Tx {
   /** Loads a contract with its milestones and open refund request, locking the contract row. */
   loadAggregate(contractId: string): Promise<ContractAggregate | undefined>;
   /**
+   * The same for the contract a milestone belongs to, found and locked in one statement (a
+   * milestone never changes contract); undefined when there is no such milestone.
+   */
+  loadAggregateOfMilestone(milestoneId: string): Promise<ContractAggregate | undefined>;
+  /**
    * Takes the contract's row lock without waiting: false when another transaction holds it.
    * The sweep uses it so that servers sweeping together split the work instead of queueing.
    */
   tryLockContract(contractId: string): Promise<boolean>;
-  findMilestone(id: string): Promise<Milestone | undefined>;
   findOpenSubmission(milestoneId: string): Promise<Submission | null>;
   findRefundRequest(id: string): Promise<RefundRequest | undefined>;
   findDispute(id: string): Promise<Dispute | undefined>;

@@ -47,14 +47,29 @@ export class SqlTx implements Tx {
   ) {}
 
   async loadAggregate(contractId: string): Promise<ContractAggregate | undefined> {
+    return this.lockAndLoad(`"id" = ?`, contractId);
+  }
+
+  async loadAggregateOfMilestone(milestoneId: string): Promise<ContractAggregate | undefined> {
+    return this.lockAndLoad(
+      `"id" = (select "contract_id" from "milestones" where "id" = ?)`,
+      milestoneId,
+    );
+  }
+
+  private async lockAndLoad(
+    which: string,
+    parameter: string,
+  ): Promise<ContractAggregate | undefined> {
     // PostgreSQL: lock the contract row; every command on a contract takes this lock first.
     // SQLite: the write transaction already holds the database's single write lock.
     const lock = this.dialect === "postgres" ? " for update" : "";
     const [row] = await this.rows<Database["contracts"]>(
-      `select * from "contracts" where "id" = ?${lock}`,
-      [contractId],
+      `select * from "contracts" where ${which}${lock}`,
+      [parameter],
     );
     if (!row) return undefined;
+    const contractId = row.id;
     if (this.dialect === "postgres") {
       // After the lock, in one round trip: the milestones as a JSON array and the open refund
       // request as a JSON object (a statement of its own, so it sees what the lock waited for).
@@ -106,14 +121,6 @@ export class SqlTx implements Tx {
       .skipLocked()
       .executeTakeFirst();
     return row !== undefined;
-  }
-
-  async findMilestone(id: string) {
-    const [row] = await this.rows<Database["milestones"]>(
-      `select * from "milestones" where "id" = ?`,
-      [id],
-    );
-    return row && milestoneFromRow(row);
   }
 
   async findOpenSubmission(milestoneId: string) {

@@ -20,11 +20,9 @@ export async function loadMilestone(
   ctx: CommandContext,
   milestoneId: string,
 ): Promise<Result<{ agg: ContractAggregate; milestone: Milestone }>> {
-  const found = await ctx.tx.findMilestone(milestoneId);
-  if (!found) return fail("not_found", "milestone not found");
-  // Lock the contract first, then read the milestone again under the lock: the fixed lock
+  // The milestone's contract, locked first, then its rows read under the lock: the fixed lock
   // order (contract, then its rows) avoids deadlocks between concurrent commands.
-  const agg = await ctx.tx.loadAggregate(found.contractId);
+  const agg = await ctx.tx.loadAggregateOfMilestone(milestoneId);
   const milestone = agg?.milestones.find((m) => m.id === milestoneId);
   if (!agg || !milestone) return fail("not_found", "milestone not found");
   return ok({ agg, milestone });
