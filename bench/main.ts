@@ -522,6 +522,10 @@ async function pgPhases() {
     servers.push(await startServer({ databaseUrl: url(name) }, { DATABASE_POOL_SIZE: "4" }));
     const one = pools([servers[0]!.url], 32);
     const two = pools([servers[1]!.url, servers[2]!.url], 16);
+    // Warm-up, not measured, for the baseline's connections and for the servers alike.
+    await rawPg(2);
+    await closedLoop(one, stream, 32, 2);
+    await closedLoop(two, stream, 32, 2);
     const b: number[] = [];
     const s1: number[] = [];
     const s2: number[] = [];
