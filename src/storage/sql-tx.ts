@@ -69,10 +69,23 @@ export class SqlTx implements Tx {
       [parameter],
     );
     if (!row) return undefined;
-    const contractId = row.id;
+    const { milestones, open } = await this.contractRows(row.id);
+    return {
+      contract: contractFromRow(row),
+      milestones: milestones.map(milestoneFromRow),
+      openRefundRequest: open ? refundRequestFromRow(open) : null,
+    };
+  }
+
+  /** A locked contract's milestones and open refund request, read after the lock. */
+  private async contractRows(contractId: string): Promise<{
+    milestones: Database["milestones"][];
+    open: Database["refund_requests"] | undefined;
+  }> {
+    const open = `"refund_requests" r where r."contract_id" = ? and r."status" in (${OPEN_REFUND_STATUSES.map(() => "?").join(", ")}) limit 1`;
     if (this.dialect === "postgres") {
-      // After the lock, in one round trip: the milestones as a JSON array and the open refund
-      // request as a JSON object (a statement of its own, so it sees what the lock waited for).
+      // One round trip: the milestones as a JSON array and the open refund request as a JSON
+      // object (a statement of its own, after the lock, so it sees what the lock waited for).
       // JSON carries bigint columns as plain numbers, exact here: amounts are at most 1e10 by
       // the tables' checks and times are epoch milliseconds.
       const [rest] = await this.rows<{
@@ -80,30 +93,22 @@ export class SqlTx implements Tx {
         open_refund: Database["refund_requests"] | null;
       }>(
         `select (select coalesce(json_agg(m order by m."position"), '[]'::json) from "milestones" m where m."contract_id" = ?) as "milestones",
-           (select row_to_json(r) from "refund_requests" r where r."contract_id" = ? and r."status" in (${OPEN_REFUND_STATUSES.map(() => "?").join(", ")}) limit 1) as "open_refund"`,
+           (select row_to_json(r) from ${open}) as "open_refund"`,
         [contractId, contractId, ...OPEN_REFUND_STATUSES],
       );
-      return {
-        contract: contractFromRow(row),
-        milestones: rest!.milestones.map(milestoneFromRow),
-        openRefundRequest: rest!.open_refund ? refundRequestFromRow(rest!.open_refund) : null,
-      };
+      return { milestones: rest!.milestones, open: rest!.open_refund ?? undefined };
     }
-    const [milestones, open] = await Promise.all([
+    const [milestones, found] = await Promise.all([
       this.rows<Database["milestones"]>(
         `select * from "milestones" where "contract_id" = ? order by "position"`,
         [contractId],
       ),
-      this.rows<Database["refund_requests"]>(
-        `select * from "refund_requests" where "contract_id" = ? and "status" in (${OPEN_REFUND_STATUSES.map(() => "?").join(", ")}) limit 1`,
-        [contractId, ...OPEN_REFUND_STATUSES],
-      ),
+      this.rows<Database["refund_requests"]>(`select r.* from ${open}`, [
+        contractId,
+        ...OPEN_REFUND_STATUSES,
+      ]),
     ]);
-    return {
-      contract: contractFromRow(row),
-      milestones: milestones.map(milestoneFromRow),
-      openRefundRequest: open[0] ? refundRequestFromRow(open[0]) : null,
-    };
+    return { milestones, open: found[0] };
   }
 
   private async rows<R>(text: string, parameters: readonly unknown[]): Promise<R[]> {
