@@ -192,10 +192,6 @@ interface Seeded {
   ids: { active: string[]; m1Paid: string[] };
 }
 
-function withTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>) {
-  return db.transaction().execute(fn);
-}
-
 /** Users and the two lifecycle templates, through the in-process app. */
 async function lifecycleTemplates(app: RunningApp, count: number, pairsCount: number) {
   const pairs = await signUpPairs(app, pairsCount, `${Date.now()}`);
@@ -478,7 +474,9 @@ async function pgPhases() {
     log(`seeding PostgreSQL: ${SIZE.pgContracts} contracts`);
     let app = await openApp({ databaseUrl: url(name) });
     const templates = await lifecycleTemplates(app, SIZE.pgContracts, SIZE.pairs);
-    const seeded = await withTransaction(app.handle.db, (trx) => cloneLifecycle(trx, templates));
+    const seeded = await app.handle.db
+      .transaction()
+      .execute((trx) => cloneLifecycle(trx, templates));
     await checkLedger(app.handle.db, "postgres seed");
     await app.close();
     await sleep(200);

@@ -23,11 +23,16 @@ function base32(n: number, width: number): string {
   return out;
 }
 
+/** An id around the six characters a copy replaces: prefix and ULID time, then the rest. */
+function aroundCopyPart(id: string): [string, string] {
+  const cut = id.indexOf("_") + 1;
+  return [id.slice(0, cut + 10), id.slice(cut + 16)];
+}
+
 /** The id of `id`'s copy number `k`: same prefix and time (so ordering holds), new random part. */
 export function derive(id: string, k: number): string {
-  const cut = id.indexOf("_") + 1;
-  const ulid = id.slice(cut);
-  return `${id.slice(0, cut)}${ulid.slice(0, 10)}${base32(k, 6)}${ulid.slice(16)}`;
+  const [head, tail] = aroundCopyPart(id);
+  return `${head}${base32(k, 6)}${tail}`;
 }
 
 export interface Party {
@@ -192,8 +197,8 @@ function copyValue(value: unknown, users: ReadonlyMap<string, string>): string {
     const user = users.get(id);
     if (user) parts.push(user);
     else {
-      const cut = id.indexOf("_") + 1;
-      parts.push(quote(id.slice(0, cut + 10)), "c.s", quote(id.slice(cut + 16)));
+      const [head, tail] = aroundCopyPart(id);
+      parts.push(quote(head), "c.s", quote(tail));
     }
     at = match.index + id.length;
   }
