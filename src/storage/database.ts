@@ -9,7 +9,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Dialect } from "./dialect.js";
 import type { Database } from "./schema.js";
-import { SqliteCheckpointer, sqliteDialect, WalSync } from "./sqlite-driver.js";
+import { RestartGate, SqliteCheckpointer, sqliteDialect, WalSync } from "./sqlite-driver.js";
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
@@ -29,6 +29,8 @@ export interface SqliteOptions {
   readonly file: string;
   /** Replaces the WAL's fdatasync (tests hold a sync back to see who waits for it). */
   readonly fdatasync?: (fd: number) => Promise<void>;
+  /** The checkpoint worker's pace and WAL restart size (tests make both small). */
+  readonly checkpoints?: { readonly intervalMs: number; readonly restartBytes: number };
 }
 
 function connect(file: string): SQLite.Database {
@@ -37,14 +39,17 @@ function connect(file: string): SQLite.Database {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  // A WAL that grew under load is cut back when it starts over.
-  sqlite.pragma("journal_size_limit = 67108864");
+  // No journal_size_limit: the WAL file keeps the size it reached and is written over from the
+  // top when it starts over (SQLITE_CHECKPOINT_RESTART, sqlite-driver.ts). A limit makes the
+  // first commit after each restart truncate the file, and freeing blocks in the commit path
+  // (a journaled file-system operation, with discard on some mounts) stalled that commit by
+  // 50-80 ms under load; the file stays near the restart size (64 MiB) anyway.
   // SQLite integers are 64-bit; amounts and times are far below 2^53, so numbers are exact.
   sqlite.defaultSafeIntegers(false);
   return sqlite;
 }
 
-export function openSqlite({ file, fdatasync }: SqliteOptions): DatabaseHandle {
+export function openSqlite({ file, fdatasync, checkpoints }: SqliteOptions): DatabaseHandle {
   if (file === ":memory:") {
     const db = new Kysely<Database>({ dialect: sqliteDialect(connect(file), null) });
     return { db, readDb: db, dialect: "sqlite", close: () => db.destroy() };
@@ -63,10 +68,17 @@ export function openSqlite({ file, fdatasync }: SqliteOptions): DatabaseHandle {
   // A first read creates the WAL file, which WalSync then opens.
   writer.prepare("select count(*) from sqlite_master").get();
   const wal = WalSync.open(file, fdatasync);
-  const checkpointer = new SqliteCheckpointer(file, () => {
-    // No worker to checkpoint: the writer does it again, in its commits (SQLite's default).
-    writer.pragma("wal_autocheckpoint = 1000");
-  });
+  wal.restartGate = new RestartGate();
+  const checkpointer = new SqliteCheckpointer(
+    file,
+    () => {
+      // No worker to checkpoint: the writer does it again, in its commits (SQLite's default).
+      writer.pragma("wal_autocheckpoint = 1000");
+    },
+    checkpoints?.intervalMs,
+    checkpoints?.restartBytes,
+    wal.restartGate,
+  );
   const db = new Kysely<Database>({ dialect: sqliteDialect(writer, wal) });
   const reader = connect(file);
   reader.pragma("query_only = ON");

@@ -75,6 +75,8 @@ export class SqliteGroupCommit {
         // the event loop; one turn of the loop first lets requests that are already in flight
         // reach the queue and share this commit.
         await new Promise((resolve) => setImmediate(resolve));
+        // The checkpoint worker starts the WAL over between two batches (RestartGate).
+        await this.wal?.restartGate?.pauseIfWanted();
         await this.runBatch(this.nextBatch());
       }
     } finally {

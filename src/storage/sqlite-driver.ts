@@ -93,10 +93,45 @@ export class FileSync {
   }
 }
 
+/**
+ * Lets the checkpoint worker's RESTART run between two group-commit batches. A RESTART needs the
+ * write lock, and under steady load the writer releases it only for a moment between batches,
+ * which the worker's busy wait rarely catches: the WAL then grew for as long as the load lasted.
+ * So the worker asks (WANTED), the writer pauses before its next batch (PAUSED), and the worker
+ * lets it go (IDLE) once the WAL has started over: one short, planned wait. The state lives in
+ * shared memory, so neither side waits for the other's event loop.
+ */
+export class RestartGate {
+  static readonly IDLE = 0;
+  static readonly WANTED = 1;
+  static readonly PAUSED = 2;
+  /** Longest the writer waits for the worker; after that it goes on (and may meet a busy lock). */
+  static readonly MAX_PAUSE_MS = 250;
+  readonly shared = new SharedArrayBuffer(4);
+  private readonly state = new Int32Array(this.shared);
+
+  /** For the writer, before a batch: null, or a promise that settles when it may go on. */
+  pauseIfWanted(): Promise<void> | null {
+    const { IDLE, WANTED, PAUSED, MAX_PAUSE_MS } = RestartGate;
+    if (Atomics.compareExchange(this.state, 0, WANTED, PAUSED) !== WANTED) return null;
+    // Wakes the worker, which is waiting for the writer to pause.
+    Atomics.notify(this.state, 0);
+    // waitAsync does not keep the process alive on its own; the timer does.
+    const alive = setTimeout(() => undefined, MAX_PAUSE_MS);
+    const waited = Atomics.waitAsync(this.state, 0, PAUSED, MAX_PAUSE_MS);
+    return Promise.resolve(waited.value).then(() => {
+      clearTimeout(alive);
+      Atomics.compareExchange(this.state, 0, PAUSED, IDLE);
+    });
+  }
+}
+
 /** The WAL of an open database: its file, synced after each commit. */
 export class WalSync {
   private readonly file: FileSync;
   private deferring = false;
+  /** Set when a checkpoint worker restarts this WAL (see `RestartGate`). */
+  restartGate: RestartGate | null = null;
 
   constructor(
     private readonly fd: number,
@@ -210,8 +245,9 @@ class SqliteConnection implements DatabaseConnection {
           started ??= Date.now();
           const code = (error as { code?: unknown }).code;
           if (code !== "SQLITE_BUSY" || Date.now() - started > BUSY_WAIT_MS) throw error;
+          // A checkpoint holds the lock for milliseconds: look again every millisecond.
           await new Promise((resolve) =>
-            attempt === 0 ? setImmediate(resolve) : setTimeout(resolve, Math.min(attempt, 10)),
+            attempt === 0 ? setImmediate(resolve) : setTimeout(resolve, 1),
           );
         }
       }
@@ -297,7 +333,8 @@ export function sqliteDialect(sqlite: SQLite.Database, wal: WalSync | null): Dia
  * `restartBytes` the worker runs a RESTART checkpoint: it waits for the writer to finish its
  * transaction, copies the little that the passive passes left, and lets the next writer start
  * the WAL from the top (the writer retries off the event loop meanwhile). The WAL file thus stays
- * near `restartBytes` instead of growing with every write.
+ * near `restartBytes` instead of growing with every write. Before the RESTART, passive passes run
+ * back to back until one finds almost nothing new, so the writer waits only for a short copy.
  */
 export class SqliteCheckpointer {
   private readonly worker: Worker;
@@ -313,6 +350,7 @@ export class SqliteCheckpointer {
     onStopped: () => void,
     intervalMs = 100,
     restartBytes = 64 * 1024 * 1024,
+    gate: RestartGate | null = null,
   ) {
     const require = createRequire(import.meta.url);
     this.worker = new Worker(CHECKPOINT_WORKER, {
@@ -322,6 +360,7 @@ export class SqliteCheckpointer {
         file: databaseFile,
         intervalMs,
         restartBytes,
+        gate: gate?.shared ?? null,
       },
     });
     // An error thrown in the worker ends it; "exit" follows, and that is where it is handled.
@@ -354,13 +393,38 @@ const db = new Database(workerData.file);
 // attempt leave the writer alone for a second (a long reader, such as a backup, may be at work).
 db.pragma("busy_timeout = 10");
 const frameBytes = db.pragma("page_size", { simple: true }) + 24;
+const gate = workerData.gate ? new Int32Array(workerData.gate) : null;
 let timer = null;
 let restartAfter = 0;
+// The writer waits while RESTART copies what the passive passes left and syncs the database
+// file: so passes run back to back first, until one finds (almost) nothing new to copy.
+const CATCH_UP_PASSES = 4;
+const CAUGHT_UP_MS = 2;
 const tick = () => {
   try {
     const [passive] = db.pragma("wal_checkpoint(PASSIVE)");
     if (passive.log * frameBytes > workerData.restartBytes && Date.now() >= restartAfter) {
-      const [restart] = db.pragma("wal_checkpoint(RESTART)");
+      for (let pass = 0; pass < CATCH_UP_PASSES; pass++) {
+        const started = performance.now();
+        db.pragma("wal_checkpoint(PASSIVE)");
+        if (performance.now() - started < CAUGHT_UP_MS) break;
+      }
+      // Ask the writer to pause before its next batch (RestartGate); a writer with nothing to do
+      // never looks, so after a short wait the request is withdrawn and the RESTART goes ahead.
+      if (gate) {
+        Atomics.store(gate, 0, 1);
+        Atomics.wait(gate, 0, 1, 50);
+        Atomics.compareExchange(gate, 0, 1, 0);
+      }
+      let restart;
+      try {
+        [restart] = db.pragma("wal_checkpoint(RESTART)");
+      } finally {
+        if (gate) {
+          Atomics.store(gate, 0, 0);
+          Atomics.notify(gate, 0);
+        }
+      }
       if (restart.busy) restartAfter = Date.now() + 1000;
     }
   } catch {

@@ -229,4 +229,49 @@ describe("checkpoints", () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("R4: under steady writes the WAL starts over once it passes the restart size, so its file stays small", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-restart-"));
+    const file = path.join(dir, "escrow.sqlite");
+    const restartBytes = 256 * 1024;
+    const handle = openSqlite({ file, checkpoints: { intervalMs: 10, restartBytes } });
+    try {
+      await migrateToLatest(handle);
+      const store = new SqlStore(handle);
+      const filler = "x".repeat(2000);
+      let written = 0;
+      let largest = 0;
+      const sample = setInterval(() => {
+        largest = Math.max(largest, fs.statSync(`${file}-wal`).size);
+      }, 5);
+      // 12 MiB of rows written without a pause, 8 at a time: the passive passes never find the
+      // WAL idle, so only the worker's RESTART lets it start over.
+      const rowsToWrite = 6000;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (written < rowsToWrite) {
+            const i = written++;
+            await store.write(async (tx) => {
+              await (tx as unknown as { db: DatabaseHandle["db"] }).db
+                .insertInto("rate_limits")
+                .values({ key: `k${i}-${filler}`, window_start: 0, count: 1 })
+                .execute();
+            });
+          }
+        }),
+      );
+      clearInterval(sample);
+      console.log(`largest WAL ${largest} bytes`);
+      expect(largest).toBeGreaterThan(restartBytes);
+      expect(largest).toBeLessThan(16 * restartBytes);
+      const rows = await handle.db
+        .selectFrom("rate_limits")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow();
+      expect(Number(rows.n)).toBe(written);
+    } finally {
+      await handle.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
