@@ -16,6 +16,7 @@ import { webApp, webAppBuilt } from "./http/web-app.js";
 import { UlidGenerator } from "./infra/ids.js";
 import { SystemClock } from "./infra/system-clock.js";
 import { SandboxPaymentProvider } from "./payments/sandbox.js";
+import { PARALLEL_CONTRACTS } from "./app/run-due-rules.js";
 import { Sweeper } from "./scheduler/sweeper.js";
 import { Dispatcher } from "./notify/dispatcher.js";
 import { createMailer } from "./notify/mailer.js";
@@ -153,6 +154,9 @@ async function assemble(
     config.sweepIntervalMs,
     logger,
     (now) => purgeExpiredIdempotencyKeys(db, now - IDEMPOTENCY_RETENTION_MS).then(() => undefined),
+    // SQLite: the sweep's commands join the group commit as background work, which a request
+    // waits behind for a few milliseconds at most, so more of them at once fill its commits.
+    handle.dialect === "sqlite" ? 64 : PARALLEL_CONTRACTS,
   );
   const notifications = new NotificationStore(handle, ids, store.groupCommit);
   const dispatcher = new Dispatcher(

@@ -83,8 +83,11 @@ async function fire(deps: Deps, rule: DueRule, now: number): Promise<Fired> {
 }
 
 const BUSY_RETRY_MS = 10;
-/** Contracts whose due rules run at once: enough to fill a group commit, few enough to stay fair. */
-const PARALLEL_CONTRACTS = 16;
+/**
+ * Contracts whose due rules run at once, by default: each holds a database connection on
+ * PostgreSQL while it runs, so a few; SQLite's group commit is given more (see `Sweeper`).
+ */
+export const PARALLEL_CONTRACTS = 16;
 
 /** Runs `work` over `items` with at most `limit` at a time. */
 async function inParallel<T>(
@@ -106,6 +109,7 @@ export async function runDueRules(
   source: DueRuleSource,
   now: number,
   batchSize = 200,
+  parallel = PARALLEL_CONTRACTS,
 ): Promise<SweepResult> {
   let fired = 0;
   let reminders = 0;
@@ -129,7 +133,7 @@ export async function runDueRules(
     const byContract = new Map<string, DueRule[]>();
     for (const rule of batch)
       byContract.set(rule.contractId, [...(byContract.get(rule.contractId) ?? []), rule]);
-    await inParallel([...byContract.values()], PARALLEL_CONTRACTS, async (rules) => {
+    await inParallel([...byContract.values()], parallel, async (rules) => {
       for (const rule of rules) {
         let result: Fired;
         try {

@@ -6,7 +6,12 @@
  */
 import type { Logger } from "pino";
 import type { Deps } from "../app/ports.js";
-import { runDueRules, type DueRuleSource, type SweepResult } from "../app/run-due-rules.js";
+import {
+  PARALLEL_CONTRACTS,
+  runDueRules,
+  type DueRuleSource,
+  type SweepResult,
+} from "../app/run-due-rules.js";
 
 export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -20,13 +25,15 @@ export class Sweeper {
     private readonly log: Pick<Logger, "info" | "error">,
     /** Work that rides along with each sweep (purging expired records). */
     private readonly housekeeping: (now: number) => Promise<void> = () => Promise.resolve(),
+    /** Contracts swept at once (runDueRules). */
+    private readonly parallel = PARALLEL_CONTRACTS,
   ) {}
 
   /** One sweep up to the clock's now; queued behind any sweep already running. */
   sweepNow(): Promise<SweepResult> {
     const next = this.running.then(async () => {
       const now = await this.deps.clock.now();
-      const result = await runDueRules(this.deps, this.source, now);
+      const result = await runDueRules(this.deps, this.source, now, undefined, this.parallel);
       if (result.fired > 0 || result.reminders > 0)
         this.log.info({ ...result, at: new Date(now).toISOString() }, "timed rules ran");
       for (const failure of result.errors ?? [])

@@ -30,10 +30,12 @@ type Settled =
 /** Most commands one commit carries; bounds the latency a large batch adds to its first command. */
 const MAX_BATCH = 64;
 /**
- * Background commands (the sweep, notification fan-out) in one batch: at least one, so they
- * always progress, and few enough that a request waiting behind them is answered quickly.
+ * Background commands (the sweep, notification fan-out) join a batch after the requests in it,
+ * one after another while the batch has run for less than this: at least one, so they always
+ * progress, and a request that arrives meanwhile waits a few milliseconds at most, however many
+ * background commands are queued and however large each is (a fan-out writes many rows).
  */
-const BACKGROUND_PER_BATCH = 8;
+const BACKGROUND_BUDGET_MS = 4;
 
 export class SqliteGroupCommit {
   private readonly queue: Pending[] = [];
@@ -61,12 +63,6 @@ export class SqliteGroupCommit {
     });
   }
 
-  private nextBatch(): Pending[] {
-    const batch = this.queue.splice(0, MAX_BATCH);
-    const room = Math.max(1, Math.min(BACKGROUND_PER_BATCH, MAX_BATCH - batch.length));
-    return batch.concat(this.background.splice(0, room));
-  }
-
   private async drain(): Promise<void> {
     this.draining = true;
     try {
@@ -77,7 +73,7 @@ export class SqliteGroupCommit {
         await new Promise((resolve) => setImmediate(resolve));
         // The checkpoint worker starts the WAL over between two batches (RestartGate).
         await this.wal?.restartGate?.pauseIfWanted();
-        await this.runBatch(this.nextBatch());
+        await this.runBatch(this.queue.splice(0, MAX_BATCH));
       }
     } finally {
       this.draining = false;
@@ -91,7 +87,15 @@ export class SqliteGroupCommit {
         await sql`begin immediate`.execute(conn);
         try {
           const results: Settled[] = [];
+          const started = performance.now();
           for (const item of batch) results.push(await this.runOne(conn, item));
+          // Then background commands, at least one, while the batch is young.
+          for (let item = this.background.shift(); item; item = this.background.shift()) {
+            batch.push(item);
+            results.push(await this.runOne(conn, item));
+            if (performance.now() - started >= BACKGROUND_BUDGET_MS || batch.length >= MAX_BATCH)
+              break;
+          }
           const commit = () => sql`commit`.execute(conn);
           await (this.wal ? this.wal.commitWithoutSync(commit) : commit());
           return results;

@@ -80,4 +80,31 @@ describe("group commit (sqlite)", () => {
     // Background commands still run in the order they came.
     expect(order.filter((n) => n !== "request")).toEqual(background.map((_, i) => `bg${i}`));
   });
+
+  it("R14, R24: background commands fill a commit while it is young, then wait for the next one", async () => {
+    const store = engine.deps.store as SqlStore;
+    const stats = store.groupCommit!.stats;
+    // Quick background commands share one commit (the sweep drains in large commits)...
+    let before = { ...stats };
+    await Promise.all(
+      Array.from({ length: 40 }, () => store.write(() => Promise.resolve(), { background: true })),
+    );
+    expect(stats.commands - before.commands).toBe(40);
+    expect(stats.commits - before.commits).toBe(1);
+    // ...while slow ones (2 ms each, a large fan-out say) are spread over commits of a few
+    // milliseconds, so a request that arrives meanwhile does not wait behind all of them.
+    const busy = (ms: number) => () => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+      return Promise.resolve();
+    };
+    before = { ...stats };
+    await Promise.all(Array.from({ length: 12 }, () => store.write(busy(2), { background: true })));
+    expect(stats.commands - before.commands).toBe(12);
+    expect(stats.commits - before.commits).toBeGreaterThanOrEqual(4);
+    // One command longer than the budget still runs, alone in its commit.
+    before = { ...stats };
+    await Promise.all([busy(10), busy(10)].map((fn) => store.write(fn, { background: true })));
+    expect(stats.commits - before.commits).toBe(2);
+  });
 });
