@@ -38,6 +38,20 @@ import type { Database } from "./schema.js";
 
 type Db = Kysely<Database>;
 
+type Fixed = { readonly [T in keyof Database]?: readonly (keyof Database[T] & string)[] };
+/**
+ * Columns that a state row never changes once created (its parties, its place, its time):
+ * the plan's upserts leave them out of the update, so the indexes on them are not rewritten.
+ */
+const FIXED = {
+  contracts: ["client_id", "freelancer_id", "currency", "created_at"],
+  milestones: ["contract_id", "position", "created_at"],
+  submissions: ["milestone_id", "created_at"],
+  refund_requests: ["contract_id", "created_at"],
+  disputes: ["refund_request_id", "contract_id", "created_at"],
+  due_date_changes: ["milestone_id", "contract_id", "created_at"],
+} as const satisfies Fixed;
+
 export class SqlTx implements Tx {
   private savepoints = 0;
 
@@ -211,7 +225,7 @@ export class SqlTx implements Tx {
    * events and their outbox rows (one statement on PostgreSQL, see insertAll).
    */
   async applyPlan(plan: Plan, info: CommitInfo): Promise<void> {
-    const upsert = { upsert: true };
+    const upsert = (fixed: readonly string[]) => ({ upsert: true, fixed });
     const events = plan.events.map(({ actor = plan.actor, ...event }) => ({
       id: info.newEventId(),
       contract_id: plan.contract.id,
@@ -225,20 +239,28 @@ export class SqlTx implements Tx {
       {
         table: "contracts",
         rows: plan.contractChanged ? [contractToRow(plan.contract)] : [],
-        options: upsert,
+        options: upsert(FIXED.contracts),
       },
-      { table: "milestones", rows: plan.milestones.map(milestoneToRow), options: upsert },
-      { table: "submissions", rows: plan.submissions.map(submissionToRow), options: upsert },
+      {
+        table: "milestones",
+        rows: plan.milestones.map(milestoneToRow),
+        options: upsert(FIXED.milestones),
+      },
+      {
+        table: "submissions",
+        rows: plan.submissions.map(submissionToRow),
+        options: upsert(FIXED.submissions),
+      },
       {
         table: "refund_requests",
         rows: plan.refundRequests.map(refundRequestToRow),
-        options: upsert,
+        options: upsert(FIXED.refund_requests),
       },
-      { table: "disputes", rows: plan.disputes.map(disputeToRow), options: upsert },
+      { table: "disputes", rows: plan.disputes.map(disputeToRow), options: upsert(FIXED.disputes) },
       {
         table: "due_date_changes",
         rows: plan.dueDateChanges.map(dueDateChangeToRow),
-        options: upsert,
+        options: upsert(FIXED.due_date_changes),
       },
       {
         table: "reminders_sent",
