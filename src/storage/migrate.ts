@@ -7,6 +7,7 @@ import type { DatabaseHandle } from "./database.js";
 import * as initial from "./migrations/0001-initial.js";
 import * as notifications from "./migrations/0002-notifications.js";
 import * as deliveriesDueOrder from "./migrations/0003-deliveries-due-order.js";
+import * as webhookDeliveriesIndex from "./migrations/0004-webhook-deliveries-index.js";
 import type { Dialect } from "./dialect.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "0001-initial": initial,
   "0002-notifications": notifications,
   "0003-deliveries-due-order": deliveriesDueOrder,
+  "0004-webhook-deliveries-index": webhookDeliveriesIndex,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;
