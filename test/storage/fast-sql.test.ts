@@ -3,26 +3,19 @@
  * row never changes (its parties, its place, its time) as they were created, on both engines.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeOffer } from "../../src/app/use-cases/make-offer.js";
 import { insertRows } from "../../src/storage/fast-sql.js";
 import { DIALECTS } from "../support/dialects.js";
 import { createTestEngine, type TestEngine } from "../support/engine.js";
+import { contractWith, parties } from "../scenarios/calendar.js";
 
 describe.each(DIALECTS)("fast SQL upserts (%s)", (dialect) => {
   let engine: TestEngine;
   let contractId: string;
   beforeEach(async () => {
     engine = await createTestEngine(dialect);
-    const client = await engine.user("Carol");
-    const freelancer = await engine.user("Frank");
-    ({ contractId } = await engine.must((ctx) =>
-      makeOffer(ctx, client, {
-        freelancerEmail: freelancer.email,
-        title: "Website",
-        currency: "USD",
-        milestones: [{ title: "Design", amount: 50_000 }],
-      }),
-    ));
+    ({ contractId } = await contractWith(engine, await parties(engine), [50_000], {
+      accept: false,
+    }));
   });
   afterEach(() => engine.close());
 
