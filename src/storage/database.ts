@@ -9,7 +9,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Dialect } from "./dialect.js";
 import type { Database } from "./schema.js";
-import { RestartGate, SqliteCheckpointer, sqliteDialect, WalSync } from "./sqlite-driver.js";
+import { SqliteCheckpointer, sqliteDialect, WalSync } from "./sqlite-driver.js";
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
@@ -68,7 +68,6 @@ export function openSqlite({ file, fdatasync, checkpoints }: SqliteOptions): Dat
   // A first read creates the WAL file, which WalSync then opens.
   writer.prepare("select count(*) from sqlite_master").get();
   const wal = WalSync.open(file, fdatasync);
-  wal.restartGate = new RestartGate();
   const checkpointer = new SqliteCheckpointer(
     file,
     () => {

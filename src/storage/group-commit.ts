@@ -72,7 +72,7 @@ export class SqliteGroupCommit {
         // reach the queue and share this commit.
         await new Promise((resolve) => setImmediate(resolve));
         // The checkpoint worker starts the WAL over between two batches (RestartGate).
-        await this.wal?.restartGate?.pauseIfWanted();
+        await this.wal?.restartGate.pauseIfWanted();
         await this.runBatch(this.queue.splice(0, MAX_BATCH));
       }
     } finally {

@@ -130,8 +130,8 @@ export class RestartGate {
 export class WalSync {
   private readonly file: FileSync;
   private deferring = false;
-  /** Set when a checkpoint worker restarts this WAL (see `RestartGate`). */
-  restartGate: RestartGate | null = null;
+  /** Where the checkpoint worker that restarts this WAL meets the writer (see `RestartGate`). */
+  readonly restartGate = new RestartGate();
 
   constructor(
     private readonly fd: number,
@@ -412,16 +412,16 @@ const tick = () => {
       // Ask the writer to pause before its next batch (RestartGate); a writer with nothing to do
       // never looks, so after a short wait the request is withdrawn and the RESTART goes ahead.
       if (gate) {
-        Atomics.store(gate, 0, 1);
-        Atomics.wait(gate, 0, 1, 50);
-        Atomics.compareExchange(gate, 0, 1, 0);
+        Atomics.store(gate, 0, ${RestartGate.WANTED});
+        Atomics.wait(gate, 0, ${RestartGate.WANTED}, 50);
+        Atomics.compareExchange(gate, 0, ${RestartGate.WANTED}, ${RestartGate.IDLE});
       }
       let restart;
       try {
         [restart] = db.pragma("wal_checkpoint(RESTART)");
       } finally {
         if (gate) {
-          Atomics.store(gate, 0, 0);
+          Atomics.store(gate, 0, ${RestartGate.IDLE});
           Atomics.notify(gate, 0);
         }
       }
