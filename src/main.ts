@@ -154,9 +154,7 @@ async function assemble(
     config.sweepIntervalMs,
     logger,
     (now) => purgeExpiredIdempotencyKeys(db, now - IDEMPOTENCY_RETENTION_MS).then(() => undefined),
-    // SQLite: the sweep's commands join the group commit as background work, which a request
-    // waits behind for a few milliseconds at most, so more of them at once fill its commits.
-    handle.dialect === "sqlite" ? 64 : PARALLEL_CONTRACTS,
+    PARALLEL_CONTRACTS[handle.dialect],
   );
   const notifications = new NotificationStore(handle, ids, store.groupCommit);
   const dispatcher = new Dispatcher(

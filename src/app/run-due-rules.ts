@@ -84,10 +84,13 @@ async function fire(deps: Deps, rule: DueRule, now: number): Promise<Fired> {
 
 const BUSY_RETRY_MS = 10;
 /**
- * Contracts whose due rules run at once, by default: each holds a database connection on
- * PostgreSQL while it runs, so a few; SQLite's group commit is given more (see `Sweeper`).
+ * Contracts whose due rules run at once. On PostgreSQL each holds a pool connection while it
+ * runs, so a few; on SQLite they join the group commit as background work, which a request
+ * waits behind for a few milliseconds at most, so more, to fill its commits.
  */
-export const PARALLEL_CONTRACTS = 16;
+export const PARALLEL_CONTRACTS = { postgres: 16, sqlite: 64 } as const;
+/** Due rules read at a time. */
+const BATCH_SIZE = 200;
 
 /** Runs `work` over `items` with at most `limit` at a time. */
 async function inParallel<T>(
@@ -108,8 +111,7 @@ export async function runDueRules(
   deps: Deps,
   source: DueRuleSource,
   now: number,
-  batchSize = 200,
-  parallel = PARALLEL_CONTRACTS,
+  parallel: number = PARALLEL_CONTRACTS.postgres,
 ): Promise<SweepResult> {
   let fired = 0;
   let reminders = 0;
@@ -121,7 +123,7 @@ export async function runDueRules(
   // is tried again after the others, so the sweep ends with everything due done.
   const busy = new Set<string>();
   for (let retries = 0; ;) {
-    const batch = await source.findDue(now, batchSize, new Set([...refused, ...busy]));
+    const batch = await source.findDue(now, BATCH_SIZE, new Set([...refused, ...busy]));
     if (batch.length === 0) {
       if (busy.size === 0 || ++retries > BUSY_RETRIES) return { fired, reminders, skipped, errors };
       busy.clear();

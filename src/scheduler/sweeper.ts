@@ -26,14 +26,14 @@ export class Sweeper {
     /** Work that rides along with each sweep (purging expired records). */
     private readonly housekeeping: (now: number) => Promise<void> = () => Promise.resolve(),
     /** Contracts swept at once (runDueRules). */
-    private readonly parallel = PARALLEL_CONTRACTS,
+    private readonly parallel: number = PARALLEL_CONTRACTS.postgres,
   ) {}
 
   /** One sweep up to the clock's now; queued behind any sweep already running. */
   sweepNow(): Promise<SweepResult> {
     const next = this.running.then(async () => {
       const now = await this.deps.clock.now();
-      const result = await runDueRules(this.deps, this.source, now, undefined, this.parallel);
+      const result = await runDueRules(this.deps, this.source, now, this.parallel);
       if (result.fired > 0 || result.reminders > 0)
         this.log.info({ ...result, at: new Date(now).toISOString() }, "timed rules ran");
       for (const failure of result.errors ?? [])
