@@ -52,6 +52,11 @@ const FIXED = {
   due_date_changes: ["milestone_id", "contract_id", "created_at"],
 } as const satisfies Fixed;
 
+/** State rows written whole, their fixed columns left as created. */
+function upsert<T extends keyof typeof FIXED>(table: T, rows: readonly Database[T][]): Insert {
+  return { table, rows, options: { upsert: true, fixed: FIXED[table] } };
+}
+
 export class SqlTx implements Tx {
   private savepoints = 0;
 
@@ -225,7 +230,6 @@ export class SqlTx implements Tx {
    * events and their outbox rows (one statement on PostgreSQL, see insertAll).
    */
   async applyPlan(plan: Plan, info: CommitInfo): Promise<void> {
-    const upsert = (fixed: readonly string[]) => ({ upsert: true, fixed });
     const events = plan.events.map(({ actor = plan.actor, ...event }) => ({
       id: info.newEventId(),
       contract_id: plan.contract.id,
@@ -236,32 +240,12 @@ export class SqlTx implements Tx {
       data: JSON.stringify(event.data),
     }));
     await insertAll(this.db, [
-      {
-        table: "contracts",
-        rows: plan.contractChanged ? [contractToRow(plan.contract)] : [],
-        options: upsert(FIXED.contracts),
-      },
-      {
-        table: "milestones",
-        rows: plan.milestones.map(milestoneToRow),
-        options: upsert(FIXED.milestones),
-      },
-      {
-        table: "submissions",
-        rows: plan.submissions.map(submissionToRow),
-        options: upsert(FIXED.submissions),
-      },
-      {
-        table: "refund_requests",
-        rows: plan.refundRequests.map(refundRequestToRow),
-        options: upsert(FIXED.refund_requests),
-      },
-      { table: "disputes", rows: plan.disputes.map(disputeToRow), options: upsert(FIXED.disputes) },
-      {
-        table: "due_date_changes",
-        rows: plan.dueDateChanges.map(dueDateChangeToRow),
-        options: upsert(FIXED.due_date_changes),
-      },
+      upsert("contracts", plan.contractChanged ? [contractToRow(plan.contract)] : []),
+      upsert("milestones", plan.milestones.map(milestoneToRow)),
+      upsert("submissions", plan.submissions.map(submissionToRow)),
+      upsert("refund_requests", plan.refundRequests.map(refundRequestToRow)),
+      upsert("disputes", plan.disputes.map(disputeToRow)),
+      upsert("due_date_changes", plan.dueDateChanges.map(dueDateChangeToRow)),
       {
         table: "reminders_sent",
         rows: plan.reminders.map((r) => ({
