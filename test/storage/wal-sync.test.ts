@@ -30,6 +30,16 @@ class HeldSync {
   }
 }
 
+/** A command through the group commit that inserts one rate-limit row. */
+const insertThrough = (store: SqlStore, key: string) =>
+  store.write(async (tx) => {
+    await (tx as unknown as { db: DatabaseHandle["db"] }).db
+      .insertInto("rate_limits")
+      .values({ key, window_start: 0, count: 1 })
+      .execute();
+    return "done";
+  });
+
 const turns = async (n = 20) => {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 };
@@ -109,14 +119,7 @@ describe("SQLite writes wait for their WAL sync", () => {
   };
 
   /** A command through the group commit that inserts one row. */
-  const groupWrite = (key: string) =>
-    new SqlStore(handle).write(async (tx) => {
-      await (tx as unknown as { db: DatabaseHandle["db"] }).db
-        .insertInto("rate_limits")
-        .values({ key, window_start: 0, count: 1 })
-        .execute();
-      return "done";
-    });
+  const groupWrite = (key: string) => insertThrough(new SqlStore(handle), key);
 
   it("R4, R24: a group-committed command is answered only after the WAL sync that follows its commit", async () => {
     const write = state(groupWrite("a"));
@@ -188,16 +191,7 @@ describe("checkpoints", () => {
     try {
       await migrateToLatest(handle);
       const store = new SqlStore(handle);
-      await Promise.all(
-        Array.from({ length: 200 }, (_, i) =>
-          store.write(async (tx) => {
-            await (tx as unknown as { db: DatabaseHandle["db"] }).db
-              .insertInto("rate_limits")
-              .values({ key: `k${i}`, window_start: 0, count: 1 })
-              .execute();
-          }),
-        ),
-      );
+      await Promise.all(Array.from({ length: 200 }, (_, i) => insertThrough(store, `k${i}`)));
       // The main database file alone (without its WAL) holds the rows once they are checkpointed.
       // A copy taken while a checkpoint is writing pages can be torn: that counts as not yet.
       const inMainFile = () => {
@@ -251,12 +245,7 @@ describe("checkpoints", () => {
         Array.from({ length: 8 }, async () => {
           while (written < rowsToWrite) {
             const i = written++;
-            await store.write(async (tx) => {
-              await (tx as unknown as { db: DatabaseHandle["db"] }).db
-                .insertInto("rate_limits")
-                .values({ key: `k${i}-${filler}`, window_start: 0, count: 1 })
-                .execute();
-            });
+            await insertThrough(store, `k${i}-${filler}`);
           }
         }),
       );
