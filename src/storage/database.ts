@@ -65,6 +65,11 @@ export function openSqlite({ file, fdatasync, checkpoints }: SqliteOptions): Dat
   // The default page cache (2 MiB) is far below a busy ledger's hot index pages, and each miss
   // is a read from the OS: the writer keeps up to 64 MiB (allocated as used).
   writer.pragma("cache_size = -65536");
+  // Each command runs in a savepoint, whose journal keeps the pages it changes; past 64 KiB (a
+  // lifecycle command with its ledger rows, events and fan-out passes that) SQLite moves it to a
+  // temporary file and writes every further page with a system call. In memory it is dropped
+  // at each command's release, so it holds one command's pages at most.
+  writer.pragma("temp_store = MEMORY");
   // A first read creates the WAL file, which WalSync then opens.
   writer.prepare("select count(*) from sqlite_master").get();
   const wal = WalSync.open(file, fdatasync);

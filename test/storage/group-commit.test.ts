@@ -1,4 +1,5 @@
 /** Group commit on SQLite: commands that arrive together share one durable commit. */
+import fs from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { approveMilestone } from "../../src/app/use-cases/approve-milestone.js";
 import { runUseCase } from "../../src/app/run-command.js";
@@ -60,6 +61,51 @@ describe("group commit (sqlite)", () => {
       (r) => r.key,
     );
     expect(keys).toEqual(["a", "c"]);
+  });
+
+  it("R24: a command's savepoint journal stays in memory, however much it rewrites, and still rolls back", async () => {
+    const store = engine.deps.store as SqlStore;
+    type Db = typeof engine.database.handle.db;
+    const dbOf = (tx: unknown) => (tx as { db: Db }).db;
+    // About 400 KiB of rows, committed first, so that rewriting them changes existing pages.
+    const rows = Array.from({ length: 400 }, (_, i) => ({
+      key: `${String(i).padStart(4, "0")}${"x".repeat(1_000)}`,
+      window_start: 0,
+      count: 1,
+    }));
+    await store.write(async (tx) => {
+      for (let i = 0; i < rows.length; i += 50)
+        await dbOf(tx)
+          .insertInto("rate_limits")
+          .values(rows.slice(i, i + 50))
+          .execute();
+    });
+    // SQLite's temporary files are unlinked as soon as they are opened: seen only as descriptors.
+    const tempFiles = () =>
+      fs
+        .readdirSync("/proc/self/fd")
+        .map((fd) => {
+          try {
+            return fs.readlinkSync(`/proc/self/fd/${fd}`);
+          } catch {
+            return "";
+          }
+        })
+        .filter((target) => target.includes("etilqs_"));
+    let seen: string[] = ["not run"];
+    const failed = store.write(async (tx) => {
+      await dbOf(tx).updateTable("rate_limits").set({ count: 2 }).execute();
+      seen = tempFiles();
+      throw new Error("refused after rewriting every row");
+    });
+    await expect(failed).rejects.toThrow(/refused after rewriting/);
+    // A savepoint journal past 64 KiB would spill to a temporary file (one write per page).
+    expect(seen).toEqual([]);
+    const counts = await engine.database.handle.db
+      .selectFrom("rate_limits")
+      .select(({ fn }) => [fn.countAll<number>().as("rows"), fn.sum<number>("count").as("total")])
+      .executeTakeFirstOrThrow();
+    expect(counts).toEqual({ rows: 400, total: 400 });
   });
 
   it("R14, R24: the sweep's background commands yield to a request someone waits on", async () => {
