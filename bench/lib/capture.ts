@@ -135,11 +135,18 @@ export class SqliteReplayer {
   }
 }
 
+/**
+ * The raw baseline's connection: full durability (every commit synced by SQLite itself), with
+ * the service writer's page cache and in-memory savepoint journals, so the baseline is not slowed
+ * by settings the service does not have.
+ */
 export function openRawSqlite(file: string): SQLite.Database {
   const db = new SQLite(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
+  db.pragma("cache_size = -65536");
+  db.pragma("temp_store = MEMORY");
   return db;
 }
