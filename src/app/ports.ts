@@ -91,7 +91,11 @@ export interface IdempotencyRecord {
 }
 
 export interface WriteOptions {
-  readonly background?: boolean;
+  /**
+   * Work no one is waiting on, which yields to requests: `"rules"` (the timed rules, which move
+   * money on deadlines) and, after them, `"notifications"` (fan-out and delivery records).
+   */
+  readonly background?: "rules" | "notifications";
 }
 
 /** Reads and writes inside one database transaction. */
@@ -146,7 +150,7 @@ export interface IdempotencyScope {
 export interface Store {
   /**
    * Runs `fn` in one write transaction; committed durably before the promise resolves.
-   * `background` work (the sweep) yields to requests that people are waiting for.
+   * `background` work (the sweep, notifications) yields to requests that people are waiting for.
    */
   write<T>(fn: (tx: Tx) => Promise<T>, options?: WriteOptions): Promise<T>;
 }

@@ -75,7 +75,7 @@ export async function runCommand<T>(deps: Deps, spec: CommandSpec<T>): Promise<C
       }
       return { response, replayed: false };
     },
-    { background: spec.background === true },
+    spec.background ? { background: "rules" } : {},
   );
 }
 

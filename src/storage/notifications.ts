@@ -167,13 +167,14 @@ export class NotificationStore {
 
   /**
    * One short write transaction, retried on PostgreSQL conflicts. On SQLite it joins the group
-   * commit as background work, so notification work never holds up a request someone waits on.
+   * commit as background work, after the timed rules, so notification work never holds up a
+   * request someone waits on, nor a deadline that moves money.
    */
   private async transaction<T>(fn: (db: Transaction<Database & NotifyTables>) => Promise<T>) {
     if (this.groupCommit) {
       return this.groupCommit.run(
         (conn) => fn(conn.withTables<NotifyTables>() as Transaction<Database & NotifyTables>),
-        { background: true },
+        { background: "notifications" },
       );
     }
     for (let attempt = 1; ; attempt++) {

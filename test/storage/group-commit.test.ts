@@ -116,7 +116,7 @@ describe("group commit (sqlite)", () => {
       return Promise.resolve(name);
     };
     const background = Array.from({ length: 40 }, (_, i) =>
-      store.write(record(`bg${i}`), { background: true }),
+      store.write(record(`bg${i}`), { background: "rules" }),
     );
     const interactive = store.write(record("request"));
     await Promise.all([...background, interactive]);
@@ -127,13 +127,37 @@ describe("group commit (sqlite)", () => {
     expect(order.filter((n) => n !== "request")).toEqual(background.map((_, i) => `bg${i}`));
   });
 
+  it("R14: notification work waits while timed rules are queued, then runs in the order it came", async () => {
+    const store = engine.deps.store as SqlStore;
+    const order: string[] = [];
+    const record = (name: string) => (_tx: unknown) => {
+      order.push(name);
+      return Promise.resolve(name);
+    };
+    const notifications = Array.from({ length: 5 }, (_, i) =>
+      store.write(record(`n${i}`), { background: "notifications" }),
+    );
+    const rules = Array.from({ length: 30 }, (_, i) =>
+      store.write(record(`r${i}`), { background: "rules" }),
+    );
+    const request = store.write(record("request"));
+    await Promise.all([...notifications, ...rules, request]);
+    expect(order).toEqual([
+      "request",
+      ...rules.map((_, i) => `r${i}`),
+      ...notifications.map((_, i) => `n${i}`),
+    ]);
+  });
+
   it("R14, R24: background commands fill a commit while it is young, then wait for the next one", async () => {
     const store = engine.deps.store as SqlStore;
     const stats = store.groupCommit!.stats;
     // Quick background commands share one commit (the sweep drains in large commits)...
     let before = { ...stats };
     await Promise.all(
-      Array.from({ length: 40 }, () => store.write(() => Promise.resolve(), { background: true })),
+      Array.from({ length: 40 }, () =>
+        store.write(() => Promise.resolve(), { background: "rules" }),
+      ),
     );
     expect(stats.commands - before.commands).toBe(40);
     expect(stats.commits - before.commits).toBe(1);
@@ -145,12 +169,14 @@ describe("group commit (sqlite)", () => {
       return Promise.resolve();
     };
     before = { ...stats };
-    await Promise.all(Array.from({ length: 12 }, () => store.write(busy(2), { background: true })));
+    await Promise.all(
+      Array.from({ length: 12 }, () => store.write(busy(2), { background: "rules" })),
+    );
     expect(stats.commands - before.commands).toBe(12);
     expect(stats.commits - before.commits).toBeGreaterThanOrEqual(4);
     // One command longer than the budget still runs, alone in its commit.
     before = { ...stats };
-    await Promise.all([busy(10), busy(10)].map((fn) => store.write(fn, { background: true })));
+    await Promise.all([busy(10), busy(10)].map((fn) => store.write(fn, { background: "rules" })));
     expect(stats.commits - before.commits).toBe(2);
   });
 });
