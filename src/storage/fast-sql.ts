@@ -141,6 +141,12 @@ export async function insertAll(db: Runner, inserts: readonly Insert[]): Promise
   await db.executeQuery(CompiledQuery.raw(text, parameters));
 }
 
+/** `?, ?, ?` for a list of `n` values (`in (...)`); `n` must be at least 1. */
+export function marks(n: number): string {
+  if (n < 1) throw new Error("an in-list needs at least one value");
+  return Array.from({ length: n }, () => "?").join(", ");
+}
+
 /** A fixed statement with `?` placeholders, run with `parameters`. */
 export async function query<R>(
   db: Runner,

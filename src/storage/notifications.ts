@@ -9,7 +9,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { IdGenerator } from "../app/ports.js";
 import type { DatabaseHandle } from "./database.js";
 import type { SqliteGroupCommit } from "./group-commit.js";
-import { insertRows } from "./fast-sql.js";
+import { insertRows, marks, query } from "./fast-sql.js";
 import { keysetPage, UnknownCursorError, type PageRequest } from "./lists.js";
 import type { DeliveriesTable, NotifyTables } from "./notify-schema.js";
 import { iso } from "./read-model.js";
@@ -188,8 +188,8 @@ export class NotificationStore {
   }
 
   async hasOutbox(): Promise<boolean> {
-    const row = await this.db.selectFrom("outbox").select("event_id").limit(1).executeTakeFirst();
-    return row !== undefined;
+    const { rows } = await query(this.db, `select "event_id" from "outbox" limit 1`, []);
+    return rows.length > 0;
   }
 
   /**
@@ -198,21 +198,32 @@ export class NotificationStore {
    */
   async fanOut(limit: number, now: number, plan: (input: FanOutInput) => FanOut): Promise<number> {
     return this.transaction(async (db) => {
-      let claim = db.selectFrom("outbox").select("event_id").orderBy("event_id").limit(limit);
-      if (this.handle.dialect === "postgres") claim = claim.forUpdate().skipLocked();
-      const claimed = (await claim.execute()).map((r) => r.event_id);
+      // Statements as text (fast-sql): Kysely would build and compile each one per fan-out.
+      const lock = this.handle.dialect === "postgres" ? " for update skip locked" : "";
+      const claimed = (
+        await query<{ event_id: string }>(
+          db,
+          `select "event_id" from "outbox" order by "event_id" limit ?${lock}`,
+          [limit],
+        )
+      ).rows.map((r) => r.event_id);
       if (claimed.length === 0) return 0;
-      const events = await db
-        .selectFrom("events")
-        .selectAll()
-        .where("id", "in", claimed)
-        .orderBy("id")
-        .execute();
+      const { rows: events } = await query<Database["events"]>(
+        db,
+        `select * from "events" where "id" in (${marks(claimed.length)}) order by "id"`,
+        claimed,
+      );
       const contractIds = [...new Set(events.map((e) => e.contract_id))];
       const contracts = new Map(
-        (await db.selectFrom("contracts").selectAll().where("id", "in", contractIds).execute()).map(
-          (c) => [c.id, c],
-        ),
+        contractIds.length === 0
+          ? []
+          : (
+              await query<Database["contracts"]>(
+                db,
+                `select * from "contracts" where "id" in (${marks(contractIds.length)})`,
+                contractIds,
+              )
+            ).rows.map((c) => [c.id, c]),
       );
       const datas = new Map(
         events.map((e) => [e.id, JSON.parse(e.data) as Record<string, unknown>]),
@@ -224,12 +235,14 @@ export class NotificationStore {
         milestoneIds.length === 0
           ? []
           : (
-              await db
-                .selectFrom("milestones")
-                .select(["id", "title", "funded_amount", "position"])
-                .where("id", "in", milestoneIds)
-                .execute()
-            ).map((m) => [
+              await query<
+                Pick<Database["milestones"], "id" | "title" | "funded_amount" | "position">
+              >(
+                db,
+                `select "id", "title", "funded_amount", "position" from "milestones" where "id" in (${marks(milestoneIds.length)})`,
+                milestoneIds,
+              )
+            ).rows.map((m) => [
               m.id,
               { title: m.title, fundedAmount: m.funded_amount, position: m.position },
             ]),
@@ -237,23 +250,33 @@ export class NotificationStore {
       const userIds = new Set<string>();
       for (const c of contracts.values()) userIds.add(c.client_id).add(c.freelancer_id);
       for (const e of events) if (e.actor_user_id) userIds.add(e.actor_user_id);
+      const people = [...userIds];
+      // Every event has a contract, so there are always parties; an empty in-list is not SQL.
+      const partyIn = people.length > 0 ? `"w"."user_id" in (${marks(people.length)}) or ` : "";
       const users = new Map(
-        (
-          await db
-            .selectFrom("users")
-            .select(["id", "name", "email"])
-            .where("id", "in", [...userIds])
-            .execute()
-        ).map((u) => [u.id, { name: u.name, email: u.email }]),
+        people.length === 0
+          ? []
+          : (
+              await query<{ id: string; name: string; email: string }>(
+                db,
+                `select "id", "name", "email" from "users" where "id" in (${marks(people.length)})`,
+                people,
+              )
+            ).rows.map((u) => [u.id, { name: u.name, email: u.email }]),
       );
-      const endpointRows = await db
-        .selectFrom("webhook_endpoints as w")
-        .innerJoin("users as u", "u.id", "w.user_id")
-        .select(["w.id", "w.user_id", "w.events", "u.is_staff"])
-        .where("w.deleted_at", "is", null)
-        .where((eb) => eb.or([eb("w.user_id", "in", [...userIds]), eb("u.is_staff", "=", 1)]))
-        .orderBy("w.id")
-        .execute();
+      const { rows: endpointRows } = await query<{
+        id: string;
+        user_id: string;
+        events: string | null;
+        is_staff: number;
+      }>(
+        db,
+        `select "w"."id", "w"."user_id", "w"."events", "u"."is_staff" from "webhook_endpoints" as "w"
+         inner join "users" as "u" on "u"."id" = "w"."user_id"
+         where "w"."deleted_at" is null and (${partyIn}"u"."is_staff" = 1)
+         order by "w"."id"`,
+        people,
+      );
       const notificationRows: NotifyTables["notifications"][] = [];
       const deliveryRows: DeliveriesTable[] = [];
       for (const e of events) {

@@ -148,13 +148,10 @@ export class SqlTx implements Tx {
   }
 
   async findOpenSubmission(milestoneId: string) {
-    const row = await this.db
-      .selectFrom("submissions")
-      .selectAll()
-      .where("milestone_id", "=", milestoneId)
-      .where("review_outcome", "is", null)
-      .orderBy("id", "desc")
-      .executeTakeFirst();
+    const [row] = await this.rows<Database["submissions"]>(
+      `select * from "submissions" where "milestone_id" = ? and "review_outcome" is null order by "id" desc limit 1`,
+      [milestoneId],
+    );
     return row ? submissionFromRow(row) : null;
   }
 
