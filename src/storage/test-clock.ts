@@ -5,6 +5,7 @@
  */
 import type { Kysely } from "kysely";
 import type { Clock } from "../app/ports.js";
+import { query } from "./fast-sql.js";
 import type { Database } from "./schema.js";
 
 export class DatabaseTestClock implements Clock {
@@ -16,11 +17,10 @@ export class DatabaseTestClock implements Clock {
   ) {}
 
   async now(): Promise<number> {
-    const row = await this.readDb
-      .selectFrom("test_clock")
-      .select("now")
-      .where("id", "=", 1)
-      .executeTakeFirst();
+    // Read by every command in test mode: fixed text, not built by Kysely on each call.
+    const [row] = (
+      await query<{ now: number }>(this.readDb, `select "now" from "test_clock" where "id" = 1`, [])
+    ).rows;
     if (row) return row.now;
     const start = this.wallClock();
     await this.db
