@@ -39,80 +39,79 @@ function refundRows(db: Db, now: number) {
     .where("m.respond_by", "<=", now + REMINDER_DAYS_BEFORE[0] * DAY_MS);
 }
 
+/** Every kind of due rule in one statement, oldest first (`due_at`, then `id`). */
+export function dueRulesQuery(db: Db, now: number, limit: number) {
+  const approvals = milestoneRows(db, now)
+    .select([
+      sql<string>`'milestone_auto_approval'`.as("kind"),
+      "m.id as id",
+      "m.contract_id as contract_id",
+      sql<number>`m.auto_approve_at`.as("due_at"),
+      sql<number>`m.auto_approve_at`.as("deadline"),
+      sql<number>`0`.as("days_before"),
+    ])
+    .where("m.auto_approve_at", "<=", now);
+  const refunds = refundRows(db, now)
+    .select([
+      sql<string>`'refund_auto_approval'`.as("kind"),
+      "m.id as id",
+      "m.contract_id as contract_id",
+      sql<number>`m.respond_by`.as("due_at"),
+      sql<number>`m.respond_by`.as("deadline"),
+      sql<number>`0`.as("days_before"),
+    ])
+    .where("m.respond_by", "<=", now);
+  let query = approvals.unionAll(refunds);
+  REMINDER_DAYS_BEFORE.forEach((days, index) => {
+    const next = REMINDER_DAYS_BEFORE[index + 1];
+    const offset = days * DAY_MS;
+    for (const kind of ["milestone", "refund_request"] as const) {
+      const deadline =
+        kind === "milestone" ? sql<number>`m.auto_approve_at` : sql<number>`m.respond_by`;
+      const start = kind === "milestone" ? sql<number>`m.submitted_at` : sql<number>`m.created_at`;
+      const base = kind === "milestone" ? milestoneRows(db, now) : refundRows(db, now);
+      const reminders = base
+        .select([
+          sql<string>`${kind === "milestone" ? "milestone_reminder" : "refund_reminder"}`.as(
+            "kind",
+          ),
+          "m.id as id",
+          "m.contract_id as contract_id",
+          sql<number>`${deadline} - ${offset}`.as("due_at"),
+          deadline.as("deadline"),
+          sql<number>`${days}`.as("days_before"),
+        ])
+        .where(sql<boolean>`${deadline} - ${offset} <= ${now}`)
+        .where(sql<boolean>`${deadline} > ${now}`)
+        // Only offsets shorter than the window: a reminder is never due before the clock started.
+        .where(sql<boolean>`${start} < ${deadline} - ${offset}`)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom("reminders_sent as s")
+                .select("s.subject_id")
+                .whereRef("s.subject_id", "=", "m.id")
+                .where(sql<boolean>`s.deadline = ${deadline}`)
+                .where("s.days_before", "=", days),
+            ),
+          ),
+        );
+      query = query.unionAll(
+        next === undefined
+          ? reminders
+          : reminders.where(sql<boolean>`${deadline} - ${next * DAY_MS} > ${now}`),
+      );
+    }
+  });
+  return query.orderBy("due_at").orderBy("id").limit(limit);
+}
+
 export class SqlDueRules implements DueRuleSource {
   constructor(private readonly db: Db) {}
 
   async findDue(now: number, limit: number, exclude: ReadonlySet<string>): Promise<DueRule[]> {
-    const { db } = this;
-    const approvals = milestoneRows(db, now)
-      .select([
-        sql<string>`'milestone_auto_approval'`.as("kind"),
-        "m.id as id",
-        "m.contract_id as contract_id",
-        sql<number>`m.auto_approve_at`.as("due_at"),
-        sql<number>`m.auto_approve_at`.as("deadline"),
-        sql<number>`0`.as("days_before"),
-      ])
-      .where("m.auto_approve_at", "<=", now);
-    const refunds = refundRows(db, now)
-      .select([
-        sql<string>`'refund_auto_approval'`.as("kind"),
-        "m.id as id",
-        "m.contract_id as contract_id",
-        sql<number>`m.respond_by`.as("due_at"),
-        sql<number>`m.respond_by`.as("deadline"),
-        sql<number>`0`.as("days_before"),
-      ])
-      .where("m.respond_by", "<=", now);
-    let query = approvals.unionAll(refunds);
-    REMINDER_DAYS_BEFORE.forEach((days, index) => {
-      const next = REMINDER_DAYS_BEFORE[index + 1];
-      const offset = days * DAY_MS;
-      for (const kind of ["milestone", "refund_request"] as const) {
-        const deadline =
-          kind === "milestone" ? sql<number>`m.auto_approve_at` : sql<number>`m.respond_by`;
-        const start =
-          kind === "milestone" ? sql<number>`m.submitted_at` : sql<number>`m.created_at`;
-        const base = kind === "milestone" ? milestoneRows(db, now) : refundRows(db, now);
-        const reminders = base
-          .select([
-            sql<string>`${kind === "milestone" ? "milestone_reminder" : "refund_reminder"}`.as(
-              "kind",
-            ),
-            "m.id as id",
-            "m.contract_id as contract_id",
-            sql<number>`${deadline} - ${offset}`.as("due_at"),
-            deadline.as("deadline"),
-            sql<number>`${days}`.as("days_before"),
-          ])
-          .where(sql<boolean>`${deadline} - ${offset} <= ${now}`)
-          .where(sql<boolean>`${deadline} > ${now}`)
-          // Only offsets shorter than the window: a reminder is never due before the clock started.
-          .where(sql<boolean>`${start} < ${deadline} - ${offset}`)
-          .where((eb) =>
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom("reminders_sent as s")
-                  .select("s.subject_id")
-                  .whereRef("s.subject_id", "=", "m.id")
-                  .where(sql<boolean>`s.deadline = ${deadline}`)
-                  .where("s.days_before", "=", days),
-              ),
-            ),
-          );
-        query = query.unionAll(
-          next === undefined
-            ? reminders
-            : reminders.where(sql<boolean>`${deadline} - ${next * DAY_MS} > ${now}`),
-        );
-      }
-    });
-    const rows = await query
-      .orderBy("due_at")
-      .orderBy("id")
-      .limit(limit + exclude.size)
-      .execute();
+    const rows = await dueRulesQuery(this.db, now, limit + exclude.size).execute();
     return rows
       .map((r) => ({
         kind: r.kind as DueRule["kind"],

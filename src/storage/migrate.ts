@@ -8,6 +8,7 @@ import * as initial from "./migrations/0001-initial.js";
 import * as notifications from "./migrations/0002-notifications.js";
 import * as deliveriesDueOrder from "./migrations/0003-deliveries-due-order.js";
 import * as webhookDeliveriesIndex from "./migrations/0004-webhook-deliveries-index.js";
+import * as dueRulesOrder from "./migrations/0005-due-rules-order.js";
 import type { Dialect } from "./dialect.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "0002-notifications": notifications,
   "0003-deliveries-due-order": deliveriesDueOrder,
   "0004-webhook-deliveries-index": webhookDeliveriesIndex,
+  "0005-due-rules-order": dueRulesOrder,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

@@ -2,6 +2,7 @@
 import { CompiledQuery, sql, type KyselyPlugin } from "kysely";
 import { describe, expect, it } from "vitest";
 import { UlidGenerator } from "../../src/infra/ids.js";
+import { dueRulesQuery } from "../../src/storage/due-rules.js";
 import { NotificationStore } from "../../src/storage/notifications.js";
 import { createTestDatabase } from "../support/dialects.js";
 
@@ -17,6 +18,32 @@ describe("indexes", () => {
       const details = plan.rows.map((r) => r.detail).join("\n");
       expect(details).toMatch(/USING INDEX deliveries_due/);
       expect(details).not.toMatch(/TEMP B-TREE/);
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("R14, R18: the sweep reads due auto-approvals in (due time, id) order from their indexes, with no sort", async () => {
+    const database = await createTestDatabase("sqlite");
+    try {
+      const db = database.handle.db;
+      const query = dueRulesQuery(db, Date.now(), 200).compile();
+      const plan = await db.executeQuery<{ id: number; parent: number; detail: string }>(
+        CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]),
+      );
+      // The plan is a tree with one branch per kind of rule; reminders are the branches that
+      // look up reminders already sent. The other two are the auto-approvals.
+      const below = (id: number): string[] =>
+        plan.rows.filter((r) => r.parent === id).flatMap((r) => [r.detail, ...below(r.id)]);
+      const approvals = plan.rows
+        .filter((r) => /SEARCH m USING INDEX (milestones_due|refund_requests_due)/.test(r.detail))
+        .map((r) => below(r.parent))
+        .filter((branch) => !branch.some((detail) => detail.includes("reminders_sent")));
+      expect(approvals.map((branch) => branch[0]!.replace(/ \(.*/, ""))).toEqual([
+        "SEARCH m USING INDEX milestones_due",
+        "SEARCH m USING INDEX refund_requests_due",
+      ]);
+      for (const branch of approvals) expect(branch.join("\n")).not.toMatch(/TEMP B-TREE/);
     } finally {
       await database.drop();
     }
