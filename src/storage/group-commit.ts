@@ -98,6 +98,15 @@ export class SqliteGroupCommit {
             results.push(await this.runOne(conn, item));
             if (performance.now() - started >= BACKGROUND_BUDGET_MS || batch.length >= MAX_BATCH)
               break;
+            // Between background commands the event loop turns: earlier batches whose sync has
+            // finished are answered, and requests that arrived meanwhile run next, in this
+            // commit, instead of waiting for it to end and for a whole batch more. (Nothing
+            // else writes meanwhile: the connection is held until the commit.)
+            await new Promise((resolve) => setImmediate(resolve));
+            for (const request of this.queue.splice(0, MAX_BATCH - batch.length)) {
+              batch.push(request);
+              results.push(await this.runOne(conn, request));
+            }
           }
           const commit = () => sql`commit`.execute(conn);
           await (this.wal ? this.wal.commitWithoutSync(commit) : commit());

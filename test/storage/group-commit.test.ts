@@ -127,6 +127,35 @@ describe("group commit (sqlite)", () => {
     expect(order.filter((n) => n !== "request")).toEqual(background.map((_, i) => `bg${i}`));
   });
 
+  it("R24: a request that arrives while background work runs joins the commit in progress, ahead of the rest", async () => {
+    const store = engine.deps.store as SqlStore;
+    const stats = store.groupCommit!.stats;
+    // Each command notes the commits made before it ran: one number means one shared commit.
+    const seen: { name: string; commitsBefore: number }[] = [];
+    let request: Promise<unknown> | undefined;
+    const background = Array.from({ length: 5 }, (_, i) =>
+      store.write(
+        () => {
+          seen.push({ name: `bg${i}`, commitsBefore: stats.commits });
+          // A request arrives on the next turn of the event loop, while bg1-bg4 are queued.
+          if (i === 0)
+            setImmediate(() => {
+              request = store.write(() => {
+                seen.push({ name: "request", commitsBefore: stats.commits });
+                return Promise.resolve();
+              });
+            });
+          return Promise.resolve();
+        },
+        { background: "rules" },
+      ),
+    );
+    await Promise.all(background);
+    await request;
+    expect(seen.map((s) => s.name)).toEqual(["bg0", "request", "bg1", "bg2", "bg3", "bg4"]);
+    expect(new Set(seen.map((s) => s.commitsBefore)).size).toBe(1);
+  });
+
   it("R14: notification work waits while timed rules are queued, then runs in the order it came", async () => {
     const store = engine.deps.store as SqlStore;
     const order: string[] = [];
