@@ -100,13 +100,15 @@ export class SqliteGroupCommit {
               break;
             // Between background commands the event loop turns: earlier batches whose sync has
             // finished are answered, and requests that arrived meanwhile run next, in this
-            // commit, instead of waiting for it to end and for a whole batch more. (Nothing
-            // else writes meanwhile: the connection is held until the commit.)
+            // commit, which then ends, instead of waiting for it to end and for a whole batch
+            // more. (Nothing else writes meanwhile: the connection is held until the commit.)
             await new Promise((resolve) => setImmediate(resolve));
-            for (const request of this.queue.splice(0, MAX_BATCH - batch.length)) {
+            const arrived = this.queue.splice(0, MAX_BATCH - batch.length);
+            for (const request of arrived) {
               batch.push(request);
               results.push(await this.runOne(conn, request));
             }
+            if (arrived.length > 0) break;
           }
           const commit = () => sql`commit`.execute(conn);
           await (this.wal ? this.wal.commitWithoutSync(commit) : commit());
