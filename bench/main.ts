@@ -62,7 +62,7 @@ const SIZE = SMOKE
       base: 2,
       service: 3,
       g2: 12,
-      sweep: 2_000,
+      sweep: 20_000,
       report: 125_000,
     }
   : {
