@@ -70,9 +70,9 @@ export class SqliteGroupCommit {
     this.draining = true;
     try {
       while (this.queue.length > 0 || this.nextBackground(false)) {
-        // better-sqlite3 is synchronous, so a batch runs start to commit without yielding to
-        // the event loop; one turn of the loop first lets requests that are already in flight
-        // reach the queue and share this commit.
+        // better-sqlite3 is synchronous, so a batch's requests run without yielding to the
+        // event loop (it turns only between background commands); one turn of the loop first
+        // lets requests that are already in flight reach the queue and share this commit.
         await new Promise((resolve) => setImmediate(resolve));
         // The checkpoint worker starts the WAL over between two batches (RestartGate).
         await this.wal?.restartGate.pauseIfWanted();
