@@ -389,9 +389,12 @@ const CHECKPOINT_WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-// RESTART holds the write lock while it waits for readers: wait briefly, and after a busy
-// attempt leave the writer alone for a second (a long reader, such as a backup, may be at work).
-db.pragma("busy_timeout = 10");
+// RESTART holds the write lock (and the writer waits at the gate) while it waits for readers:
+// wait 3 ms at most (SQLite's busy handler sleeps 1 ms, then 2), enough for a request's read,
+// and after a busy attempt leave the writer alone for a second (a long reader, such as a report
+// export or a backup, may be at work). With 10 ms, each attempt during a long read stopped
+// every write for 10 ms.
+db.pragma("busy_timeout = 3");
 const frameBytes = db.pragma("page_size", { simple: true }) + 24;
 const gate = workerData.gate ? new Int32Array(workerData.gate) : null;
 let timer = null;
