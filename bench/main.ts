@@ -662,11 +662,16 @@ async function sweepPhase() {
         await r.body.dump();
         return r.statusCode;
       })
-      .finally(() => (finished = true));
+      .finally(() => {
+        finished = true;
+        void probe.stop();
+      });
     const polling = probe.reached.then((at) => {
       drainedAt = at;
     });
-    void advanced.finally(() => void probe.stop());
+    // Both awaited below; until then a failure must not end the process as unhandled.
+    polling.catch(() => undefined);
+    advanced.catch(() => undefined);
     const during = await openLoop(
       target,
       stream,

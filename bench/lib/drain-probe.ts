@@ -11,14 +11,23 @@ const { parentPort, workerData } = require("node:worker_threads");
 const SQLite = require(workerData.module);
 const db = new SQLite(workerData.file, { readonly: true });
 const count = db.prepare(workerData.sql).pluck();
+let timer = null;
+const done = () => {
+  clearTimeout(timer);
+  db.close();
+  parentPort.close();
+};
 const look = () => {
+  // The time the count's snapshot starts, not when the count (tens of ms) ends.
+  const at = performance.timeOrigin + performance.now();
   if (count.get() >= workerData.target) {
-    parentPort.postMessage(performance.timeOrigin + performance.now());
-    db.close();
+    parentPort.postMessage(at);
+    done();
   } else {
-    setTimeout(look, 50);
+    timer = setTimeout(look, 50);
   }
 };
+parentPort.on("message", done);
 look();
 `;
 
@@ -32,19 +41,19 @@ export interface DrainProbe {
 export function drainProbe(file: string, sql: string, target: number): DrainProbe {
   const module = createRequire(import.meta.url).resolve("better-sqlite3");
   const worker = new Worker(WORKER, { eval: true, workerData: { module, file, sql, target } });
-  let settle: (at: number | null) => void = () => undefined;
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   const reached = new Promise<number | null>((resolve, reject) => {
-    settle = resolve;
     // Both threads' clocks are read as wall time: each has its own time origin.
     worker.once("message", (at: number) => resolve(at - performance.timeOrigin));
     worker.once("error", reject);
-    worker.once("exit", () => resolve(null));
+    // A time posted before the worker ends arrives before its exit.
+    void exited.then(() => resolve(null));
   });
   return {
     reached,
     stop: async () => {
-      settle(null);
-      await worker.terminate();
+      worker.postMessage("stop");
+      await exited;
     },
   };
 }
