@@ -7,6 +7,16 @@ import type { SqlStore } from "../../src/storage/sql-store.js";
 import { createTestEngine, type TestEngine } from "../support/engine.js";
 import { contractWith, parties } from "../scenarios/calendar.js";
 
+/** Commands that note, in order, that they ran. */
+function recorder() {
+  const order: string[] = [];
+  const record = (name: string) => (_tx: unknown) => {
+    order.push(name);
+    return Promise.resolve(name);
+  };
+  return { order, record };
+}
+
 describe("group commit (sqlite)", () => {
   let engine: TestEngine;
   beforeEach(async () => {
@@ -110,11 +120,7 @@ describe("group commit (sqlite)", () => {
 
   it("R14, R24: the sweep's background commands yield to a request someone waits on", async () => {
     const store = engine.deps.store as SqlStore;
-    const order: string[] = [];
-    const record = (name: string) => (_tx: unknown) => {
-      order.push(name);
-      return Promise.resolve(name);
-    };
+    const { order, record } = recorder();
     const background = Array.from({ length: 40 }, (_, i) =>
       store.write(record(`bg${i}`), { background: "rules" }),
     );
@@ -162,11 +168,7 @@ describe("group commit (sqlite)", () => {
 
   it("R14: notification work waits while timed rules are queued, then runs in the order it came", async () => {
     const store = engine.deps.store as SqlStore;
-    const order: string[] = [];
-    const record = (name: string) => (_tx: unknown) => {
-      order.push(name);
-      return Promise.resolve(name);
-    };
+    const { order, record } = recorder();
     const notifications = Array.from({ length: 5 }, (_, i) =>
       store.write(record(`n${i}`), { background: "notifications" }),
     );
