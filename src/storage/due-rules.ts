@@ -5,7 +5,7 @@
  * - reminders 3 days and 1 day before each of those, not yet sent. After downtime only the
  *   latest reminder still ahead of its deadline is sent, and none once the deadline has passed.
  */
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
 import { ruleKeyOf, type DueRule, type DueRuleSource } from "../app/run-due-rules.js";
 import { REMINDER_DAYS_BEFORE } from "../domain/reminders.js";
 import { DAY_MS } from "../domain/types.js";
@@ -39,48 +39,48 @@ function refundRows(db: Db, now: number) {
     .where("m.respond_by", "<=", now + REMINDER_DAYS_BEFORE[0] * DAY_MS);
 }
 
+/**
+ * The columns every branch returns: the rule's kind, its subject and contract, when it is due
+ * (its deadline, or `days` before it for a reminder) and the deadline itself.
+ */
+function ruleColumns(kind: DueRule["kind"], deadline: RawBuilder<number>, days: number) {
+  return [
+    sql<string>`${sql.lit(kind)}`.as("kind"),
+    sql.ref<string>("m.id").as("id"),
+    sql.ref<string>("m.contract_id").as("contract_id"),
+    (days === 0 ? deadline : sql<number>`${deadline} - ${days * DAY_MS}`).as("due_at"),
+    deadline.as("deadline"),
+    sql<number>`${sql.lit(days)}`.as("days_before"),
+  ];
+}
+
+const AUTO_APPROVE_AT = sql<number>`m.auto_approve_at`;
+const RESPOND_BY = sql<number>`m.respond_by`;
+
 /** Every kind of due rule in one statement, oldest first (`due_at`, then `id`). */
 export function dueRulesQuery(db: Db, now: number, limit: number) {
   const approvals = milestoneRows(db, now)
-    .select([
-      sql<string>`'milestone_auto_approval'`.as("kind"),
-      "m.id as id",
-      "m.contract_id as contract_id",
-      sql<number>`m.auto_approve_at`.as("due_at"),
-      sql<number>`m.auto_approve_at`.as("deadline"),
-      sql<number>`0`.as("days_before"),
-    ])
+    .select(ruleColumns("milestone_auto_approval", AUTO_APPROVE_AT, 0))
     .where("m.auto_approve_at", "<=", now);
   const refunds = refundRows(db, now)
-    .select([
-      sql<string>`'refund_auto_approval'`.as("kind"),
-      "m.id as id",
-      "m.contract_id as contract_id",
-      sql<number>`m.respond_by`.as("due_at"),
-      sql<number>`m.respond_by`.as("deadline"),
-      sql<number>`0`.as("days_before"),
-    ])
+    .select(ruleColumns("refund_auto_approval", RESPOND_BY, 0))
     .where("m.respond_by", "<=", now);
   let query = approvals.unionAll(refunds);
   REMINDER_DAYS_BEFORE.forEach((days, index) => {
     const next = REMINDER_DAYS_BEFORE[index + 1];
     const offset = days * DAY_MS;
     for (const kind of ["milestone", "refund_request"] as const) {
-      const deadline =
-        kind === "milestone" ? sql<number>`m.auto_approve_at` : sql<number>`m.respond_by`;
+      const deadline = kind === "milestone" ? AUTO_APPROVE_AT : RESPOND_BY;
       const start = kind === "milestone" ? sql<number>`m.submitted_at` : sql<number>`m.created_at`;
       const base = kind === "milestone" ? milestoneRows(db, now) : refundRows(db, now);
       const reminders = base
-        .select([
-          sql<string>`${kind === "milestone" ? "milestone_reminder" : "refund_reminder"}`.as(
-            "kind",
+        .select(
+          ruleColumns(
+            kind === "milestone" ? "milestone_reminder" : "refund_reminder",
+            deadline,
+            days,
           ),
-          "m.id as id",
-          "m.contract_id as contract_id",
-          sql<number>`${deadline} - ${offset}`.as("due_at"),
-          deadline.as("deadline"),
-          sql<number>`${days}`.as("days_before"),
-        ])
+        )
         .where(sql<boolean>`${deadline} - ${offset} <= ${now}`)
         .where(sql<boolean>`${deadline} > ${now}`)
         // Only offsets shorter than the window: a reminder is never due before the clock started.
