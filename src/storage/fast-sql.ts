@@ -63,7 +63,7 @@ export interface Insert {
 
 function insertText(insert: Insert, columns: readonly string[]): string {
   const { table, rows, options = {} } = insert;
-  const row = `(${columns.map(() => "?").join(", ")})`;
+  const row = `(${marks(columns.length)})`;
   let statement = `insert into ${quote(table)} (${columns.map(quote).join(", ")}) values ${Array(rows.length).fill(row).join(", ")}`;
   if (options.upsert) {
     const set = columns

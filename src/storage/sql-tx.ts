@@ -16,7 +16,7 @@ import type {
   User,
 } from "../app/ports.js";
 import type { Dialect } from "./dialect.js";
-import { insertAll, insertRows, query, type Insert } from "./fast-sql.js";
+import { insertAll, insertRows, marks, query, type Insert } from "./fast-sql.js";
 import {
   contractFromRow,
   contractToRow,
@@ -101,7 +101,7 @@ export class SqlTx implements Tx {
     milestones: Database["milestones"][];
     open: Database["refund_requests"] | undefined;
   }> {
-    const open = `"refund_requests" r where r."contract_id" = ? and r."status" in (${OPEN_REFUND_STATUSES.map(() => "?").join(", ")}) limit 1`;
+    const open = `"refund_requests" r where r."contract_id" = ? and r."status" in (${marks(OPEN_REFUND_STATUSES.length)}) limit 1`;
     if (this.dialect === "postgres") {
       // One round trip: the milestones as a JSON array and the open refund request as a JSON
       // object (a statement of its own, after the lock, so it sees what the lock waited for).
