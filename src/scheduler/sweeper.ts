@@ -6,12 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { Deps } from "../app/ports.js";
-import {
-  PARALLEL_CONTRACTS,
-  runDueRules,
-  type DueRuleSource,
-  type SweepResult,
-} from "../app/run-due-rules.js";
+import { runDueRules, type DueRuleSource, type SweepResult } from "../app/run-due-rules.js";
 
 export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -25,8 +20,8 @@ export class Sweeper {
     private readonly log: Pick<Logger, "info" | "error">,
     /** Work that rides along with each sweep (purging expired records). */
     private readonly housekeeping: (now: number) => Promise<void> = () => Promise.resolve(),
-    /** Contracts swept at once (runDueRules). */
-    private readonly parallel: number = PARALLEL_CONTRACTS.postgres,
+    /** Contracts swept at once (runDueRules' default when not given). */
+    private readonly parallel?: number,
   ) {}
 
   /** One sweep up to the clock's now; queued behind any sweep already running. */
