@@ -1,15 +1,33 @@
 /** Query plans of the hot background queries: they read an index in order instead of sorting. */
-import { CompiledQuery, sql, type KyselyPlugin } from "kysely";
+import { CompiledQuery, sql, type Kysely, type KyselyPlugin } from "kysely";
 import { describe, expect, it } from "vitest";
 import { UlidGenerator } from "../../src/infra/ids.js";
 import { dueRulesQuery } from "../../src/storage/due-rules.js";
 import { NotificationStore } from "../../src/storage/notifications.js";
-import { createTestDatabase } from "../support/dialects.js";
+import type { Database } from "../../src/storage/schema.js";
+import { createTestDatabase, type TestDatabase } from "../support/dialects.js";
+
+/** Runs `fn` on a fresh SQLite database, dropped afterwards. */
+async function onSqlite(fn: (database: TestDatabase) => Promise<void>): Promise<void> {
+  const database = await createTestDatabase("sqlite");
+  try {
+    await fn(database);
+  } finally {
+    await database.drop();
+  }
+}
+
+/** SQLite's plan for a compiled statement: one row per step, `parent` linking the tree. */
+async function planOf(db: Kysely<Database>, query: CompiledQuery) {
+  const plan = await db.executeQuery<{ id: number; parent: number; detail: string }>(
+    CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]),
+  );
+  return plan.rows;
+}
 
 describe("indexes", () => {
-  it("R22: claiming due deliveries walks the due index in (next_attempt_at, id) order, with no sort", async () => {
-    const database = await createTestDatabase("sqlite");
-    try {
+  it("R22: claiming due deliveries walks the due index in (next_attempt_at, id) order, with no sort", () =>
+    onSqlite(async (database) => {
       const plan = await sql<{ detail: string }>`explain query plan
         select "id" from "deliveries"
         where "status" = ${"pending"} and "next_attempt_at" <= ${0}
@@ -18,24 +36,19 @@ describe("indexes", () => {
       const details = plan.rows.map((r) => r.detail).join("\n");
       expect(details).toMatch(/USING INDEX deliveries_due/);
       expect(details).not.toMatch(/TEMP B-TREE/);
-    } finally {
-      await database.drop();
-    }
-  });
+    }));
 
-  it("R14, R18: the sweep reads due auto-approvals in (due time, id) order from their indexes, with no sort", async () => {
-    const database = await createTestDatabase("sqlite");
-    try {
-      const db = database.handle.db;
-      const query = dueRulesQuery(db, Date.now(), 200).compile();
-      const plan = await db.executeQuery<{ id: number; parent: number; detail: string }>(
-        CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]),
+  it("R14, R18: the sweep reads due auto-approvals in (due time, id) order from their indexes, with no sort", () =>
+    onSqlite(async (database) => {
+      const plan = await planOf(
+        database.handle.db,
+        dueRulesQuery(database.handle.db, Date.now(), 200).compile(),
       );
       // The plan is a tree with one branch per kind of rule; reminders are the branches that
       // look up reminders already sent. The other two are the auto-approvals.
       const below = (id: number): string[] =>
-        plan.rows.filter((r) => r.parent === id).flatMap((r) => [r.detail, ...below(r.id)]);
-      const approvals = plan.rows
+        plan.filter((r) => r.parent === id).flatMap((r) => [r.detail, ...below(r.id)]);
+      const approvals = plan
         .filter((r) => /SEARCH m USING INDEX (milestones_due|refund_requests_due)/.test(r.detail))
         .map((r) => below(r.parent))
         .filter((branch) => !branch.some((detail) => detail.includes("reminders_sent")));
@@ -44,14 +57,10 @@ describe("indexes", () => {
         "SEARCH m USING INDEX refund_requests_due",
       ]);
       for (const branch of approvals) expect(branch.join("\n")).not.toMatch(/TEMP B-TREE/);
-    } finally {
-      await database.drop();
-    }
-  });
+    }));
 
-  it("R22: an endpoint's delivery log reads the webhook-only index in id order, with no sort", async () => {
-    const database = await createTestDatabase("sqlite");
-    try {
+  it("R22: an endpoint's delivery log reads the webhook-only index in id order, with no sort", () =>
+    onSqlite(async (database) => {
       // The statement the store runs, captured as compiled, then planned by SQLite.
       const db = database.handle.db;
       const ran: CompiledQuery[] = [];
@@ -68,23 +77,15 @@ describe("indexes", () => {
       );
       await store.deliveries("whk_1", { limit: 50 });
       expect(ran).toHaveLength(1);
-      const plan = await db.executeQuery<{ detail: string }>(
-        CompiledQuery.raw(`explain query plan ${ran[0]!.sql}`, [...ran[0]!.parameters]),
-      );
-      const details = plan.rows.map((r) => r.detail).join("\n");
+      const details = (await planOf(db, ran[0]!)).map((r) => r.detail).join("\n");
       expect(details).toMatch(/USING INDEX deliveries_recipient/);
       expect(details).not.toMatch(/TEMP B-TREE/);
       // Email deliveries are not in it.
       const [index] = (
         await sql<{
           sql: string;
-        }>`select sql from sqlite_master where name = 'deliveries_recipient'`.execute(
-          database.handle.db,
-        )
+        }>`select sql from sqlite_master where name = 'deliveries_recipient'`.execute(db)
       ).rows;
       expect(index!.sql).toMatch(/where channel = 'webhook'/i);
-    } finally {
-      await database.drop();
-    }
-  });
+    }));
 });
