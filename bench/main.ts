@@ -564,6 +564,10 @@ async function pgPhases() {
 }
 
 // ---------------------------------------------------------------------------------------------
+/** The sweep phase's due milestones that are paid. */
+const PAID_SQL =
+  "select count(*) from milestones m join contracts c on c.id = m.contract_id where c.title = 'Bench contract (submitted)' and m.status = 'paid'";
+
 async function sweepPhase() {
   log(`G5: seeding ${SIZE.sweep} submitted milestones on the test clock`);
   const location: DbLocation = { dataDir: dir("sweep") };
@@ -645,11 +649,7 @@ async function sweepPhase() {
     // notification pipeline's work, timed separately below.
     // On a thread of its own: at 100,000 milestones the count takes 40-90 ms, and on the load
     // generator's event loop it held back the interactive requests measured meanwhile.
-    const probe = drainProbe(
-      sqliteFile("sweep"),
-      "select count(*) from milestones m join contracts c on c.id = m.contract_id where c.title = 'Bench contract (submitted)' and m.status = 'paid'",
-      SIZE.sweep,
-    );
+    const probe = drainProbe(sqliteFile("sweep"), PAID_SQL, SIZE.sweep);
     const t1 = performance.now();
     const advanced = admin
       .request({
@@ -688,12 +688,7 @@ async function sweepPhase() {
     await admin.close();
     for (const p of target) await p.close();
     const check = new SQLite(sqliteFile("sweep"), { readonly: true });
-    const paid = check
-      .prepare(
-        "select count(*) from milestones m join contracts c on c.id = m.contract_id where c.title = 'Bench contract (submitted)' and m.status = 'paid'",
-      )
-      .pluck()
-      .get() as number;
+    const paid = check.prepare(PAID_SQL).pluck().get() as number;
     check.close();
     const rate = paid / seconds;
     const idleP99 = percentile(idle.latencies, 99);
