@@ -493,7 +493,11 @@ async function pgPhases() {
         return c;
       }),
     );
-    const rawPg = async (seconds: number) => {
+    // The baseline sends each statement unnamed, parsed and planned on every call, as pgbench
+    // does by default (-M simple); `prepared` names every statement with parameters, as
+    // pgbench -M prepared (and the service, pg-prepared.ts) does, for comparison.
+    const names = new Map<string, string>();
+    const rawPg = async (seconds: number, prepared = false) => {
       const t0 = performance.now();
       const end = t0 + seconds * 1000;
       let n = 0;
@@ -502,7 +506,16 @@ async function pgPhases() {
           while (performance.now() < end) {
             const op = ops.next();
             if (op.done) return;
-            for (const s of op.value) await c.query(s.sql, s.params as unknown[]);
+            for (const s of op.value) {
+              const values = s.params as unknown[];
+              if (!prepared || values.length === 0) {
+                await c.query(s.sql, values);
+                continue;
+              }
+              let name = names.get(s.sql);
+              if (name === undefined) names.set(s.sql, (name = `raw_${names.size}`));
+              await c.query({ name, text: s.sql, values });
+            }
             n++;
           }
         }),
@@ -523,21 +536,24 @@ async function pgPhases() {
     const two = pools([servers[1]!.url, servers[2]!.url], 16);
     // Warm-up, not measured, for the baseline's connections and for the servers alike.
     await rawPg(2);
+    await rawPg(1, true);
     await closedLoop(one, stream, 32, 2);
     await closedLoop(two, stream, 32, 2);
     const b: number[] = [];
+    const bp: number[] = [];
     const s1: number[] = [];
     const s2: number[] = [];
     let errors = 0;
     for (let round = 0; round < 3; round++) {
       b.push(await rawPg(SIZE.base));
       const a = await closedLoop(one, stream, 32, SIZE.service);
+      bp.push(await rawPg(SIZE.base, true));
       const c = await closedLoop(two, stream, 32, SIZE.service);
       s1.push(a.rate);
       s2.push(c.rate);
       errors += a.errors + c.errors;
       log(
-        `G3/G4 round ${round + 1}: raw pg ${fmt(b.at(-1)!)} one server ${fmt(a.rate)} two servers ${fmt(c.rate)} ops/s (errors ${a.errors}/${c.errors} ${JSON.stringify(c.statuses)})`,
+        `G3/G4 round ${round + 1}: raw pg ${fmt(b.at(-1)!)} (prepared ${fmt(bp.at(-1)!)}) one server ${fmt(a.rate)} two servers ${fmt(c.rate)} ops/s (errors ${a.errors}/${c.errors} ${JSON.stringify(c.statuses)})`,
       );
     }
     await Promise.all(clients.map((c) => c.end()));
@@ -551,6 +567,7 @@ async function pgPhases() {
     G3.pass = measured(G3, oneServer, median(b)) >= 0.7 && errors === 0;
     G3.notes = [
       `runs: raw ${b.map((x) => fmt(x)).join("/")}, service ${s1.map((x) => fmt(x)).join("/")}, errors ${errors}`,
+      `raw with prepared statements (pgbench -M prepared): ${bp.map((x) => fmt(x)).join("/")}; service / that = ${(oneServer / median(bp)).toFixed(2)}`,
     ];
     G4.pass = measured(G4, median(s2), oneServer) >= 0.9 && v === 0 && errors === 0;
     G4.notes = [`runs: two servers ${s2.map((x) => fmt(x)).join("/")}; ${v} invariant violations`];

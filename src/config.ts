@@ -10,6 +10,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | null;
   readonly databasePoolSize: number;
+  /** PostgreSQL: run repeated statements as named prepared statements. */
+  readonly databasePreparedStatements: boolean;
   readonly reviewWindowDays: number;
   readonly refundWindowDays: number;
   readonly testClock: boolean;
@@ -116,6 +118,10 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.ESCROW_DATA_DIR ?? "./data"),
     databaseUrl: databaseUrl(env),
     databasePoolSize: integer(env, "DATABASE_POOL_SIZE", 8, 1, 200),
+    databasePreparedStatements:
+      env.DATABASE_PREPARED_STATEMENTS === undefined
+        ? true
+        : flag(env, "DATABASE_PREPARED_STATEMENTS"),
     reviewWindowDays: integer(env, "ESCROW_REVIEW_WINDOW_DAYS", 14, 1, 365),
     refundWindowDays: integer(env, "ESCROW_REFUND_WINDOW_DAYS", 7, 1, 365),
     testClock,

@@ -39,7 +39,11 @@ export class StartupError extends Error {}
 
 export function openDatabase(config: Config): DatabaseHandle {
   return config.databaseUrl
-    ? openPostgres({ url: config.databaseUrl, poolSize: config.databasePoolSize })
+    ? openPostgres({
+        url: config.databaseUrl,
+        poolSize: config.databasePoolSize,
+        preparedStatements: config.databasePreparedStatements,
+      })
     : openSqlite({ file: path.join(config.dataDir, "escrow.sqlite") });
 }
 

@@ -49,11 +49,19 @@ export async function capturePg<T>(fn: () => Promise<T>): Promise<{ value: T; lo
   const original = proto.query;
   const log: Statement[] = [];
   proto.query = function (this: unknown, ...args: unknown[]) {
+    // Text and values, or a named statement's { name, text, values } (pg-prepared.ts).
+    const named = args[0] as { text?: unknown; values?: unknown } | null;
     if (typeof args[0] === "string") {
       log.push({
         sql: args[0],
         method: "query",
         params: Array.isArray(args[1]) ? (args[1] as unknown[]) : [],
+      });
+    } else if (named && typeof named.text === "string") {
+      log.push({
+        sql: named.text,
+        method: "query",
+        params: Array.isArray(named.values) ? (named.values as unknown[]) : [],
       });
     }
     return original.apply(this, args);

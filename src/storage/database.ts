@@ -8,6 +8,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Dialect } from "./dialect.js";
+import { preparingPool } from "./pg-prepared.js";
 import type { Database } from "./schema.js";
 import { SqliteCheckpointer, sqliteDialect, WalSync } from "./sqlite-driver.js";
 
@@ -121,11 +122,18 @@ function installInt8Parser(): void {
 export interface PostgresOptions {
   readonly url: string;
   readonly poolSize: number;
+  /** Repeated statements as named prepared statements (default true; see pg-prepared.ts). */
+  readonly preparedStatements?: boolean;
 }
 
-export function openPostgres({ url, poolSize }: PostgresOptions): DatabaseHandle {
+export function openPostgres({
+  url,
+  poolSize,
+  preparedStatements = true,
+}: PostgresOptions): DatabaseHandle {
   installInt8Parser();
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pgPool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = preparedStatements ? preparingPool(pgPool) : pgPool;
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, readDb: db, dialect: "postgres", close: () => db.destroy() };
 }

@@ -12,6 +12,7 @@ import type { SqliteGroupCommit } from "./group-commit.js";
 import { insertRows, marks, query } from "./fast-sql.js";
 import { keysetPage, UnknownCursorError, type PageRequest } from "./lists.js";
 import type { DeliveriesTable, NotifyTables } from "./notify-schema.js";
+import { isStalePlan } from "./pg-prepared.js";
 import { iso } from "./read-model.js";
 import type { Database } from "./schema.js";
 
@@ -182,7 +183,9 @@ export class NotificationStore {
         return await this.db.transaction().execute(fn);
       } catch (error) {
         const code = (error as { code?: unknown } | null)?.code;
-        if (attempt >= 5 || typeof code !== "string" || !RETRYABLE_PG_CODES.has(code)) throw error;
+        const retryable =
+          (typeof code === "string" && RETRYABLE_PG_CODES.has(code)) || isStalePlan(error);
+        if (attempt >= 5 || !retryable) throw error;
       }
     }
   }

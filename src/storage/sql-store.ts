@@ -11,6 +11,7 @@ import type { Store, Tx, WriteOptions } from "../app/ports.js";
 import type { DatabaseHandle } from "./database.js";
 import type { Database } from "./schema.js";
 import { SqliteGroupCommit } from "./group-commit.js";
+import { isStalePlan } from "./pg-prepared.js";
 import { SqlTx } from "./sql-tx.js";
 
 const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
@@ -32,7 +33,7 @@ function uniqueViolation(error: unknown): string | null {
 
 function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && RETRYABLE_PG_CODES.has(code);
+  return (typeof code === "string" && RETRYABLE_PG_CODES.has(code)) || isStalePlan(error);
 }
 
 function mapUnique(error: unknown): unknown {
