@@ -30,6 +30,8 @@ export interface SqliteOptions {
   readonly file: string;
   /** Replaces the WAL's fdatasync (tests hold a sync back to see who waits for it). */
   readonly fdatasync?: (fd: number) => Promise<void>;
+  /** Replaces the blocking fdatasync of small batches (without it, a replaced `fdatasync` serves all). */
+  readonly fdatasyncNow?: (fd: number) => void;
   /** The checkpoint worker's pace and WAL restart size (tests make both small). */
   readonly checkpoints?: { readonly intervalMs: number; readonly restartBytes: number };
 }
@@ -50,7 +52,12 @@ function connect(file: string): SQLite.Database {
   return sqlite;
 }
 
-export function openSqlite({ file, fdatasync, checkpoints }: SqliteOptions): DatabaseHandle {
+export function openSqlite({
+  file,
+  fdatasync,
+  fdatasyncNow,
+  checkpoints,
+}: SqliteOptions): DatabaseHandle {
   if (file === ":memory:") {
     const db = new Kysely<Database>({ dialect: sqliteDialect(connect(file), null) });
     return { db, readDb: db, dialect: "sqlite", close: () => db.destroy() };
@@ -73,7 +80,7 @@ export function openSqlite({ file, fdatasync, checkpoints }: SqliteOptions): Dat
   writer.pragma("temp_store = MEMORY");
   // A first read creates the WAL file, which WalSync then opens.
   writer.prepare("select count(*) from sqlite_master").get();
-  const wal = WalSync.open(file, fdatasync);
+  const wal = WalSync.open(file, fdatasync, fdatasyncNow);
   const checkpointer = new SqliteCheckpointer(
     file,
     () => {

@@ -41,14 +41,48 @@ export class FileSync {
   private inFlight: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   private failure: Error | null = null;
+  private readonly fdatasync: (fd: number) => Promise<void>;
+  /** The blocking variant for `syncNow`; null when only an asynchronous one was given. */
+  private readonly fdatasyncNow: ((fd: number) => void) | null;
 
+  /**
+   * `fdatasync` replaces the thread-pool sync and `fdatasyncNow` the blocking one (tests); a
+   * replaced `fdatasync` without `fdatasyncNow` leaves no blocking variant, so every sync goes
+   * through the replacement.
+   */
   constructor(
     private readonly fd: number,
-    private readonly fdatasync: (fd: number) => Promise<void> = (fd) =>
-      new Promise((resolve, reject) =>
-        fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())),
-      ),
-  ) {}
+    fdatasync?: (fd: number) => Promise<void>,
+    fdatasyncNow?: (fd: number) => void,
+  ) {
+    this.fdatasync =
+      fdatasync ??
+      ((file) =>
+        new Promise((resolve, reject) =>
+          fs.fdatasync(file, (error) => (error ? reject(error) : resolve())),
+        ));
+    this.fdatasyncNow = fdatasyncNow ?? (fdatasync ? null : fs.fdatasyncSync);
+  }
+
+  /** Whether `syncNow` can be used. */
+  get canSyncNow(): boolean {
+    return this.fdatasyncNow !== null;
+  }
+
+  /**
+   * Syncs on the calling thread: everything written to the file before the call is on disk
+   * when it returns. Same failure rule as `sync`.
+   */
+  syncNow(): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.fdatasyncNow === null) throw new Error("no blocking fdatasync for this file");
+    try {
+      this.fdatasyncNow(this.fd);
+    } catch (error) {
+      this.failure = error instanceof Error ? error : new Error(String(error));
+      throw this.failure;
+    }
+  }
 
   /** The failure that ended this file's syncs, if one did. */
   get failed(): Error | null {
@@ -136,17 +170,31 @@ export class WalSync {
   constructor(
     private readonly fd: number,
     fdatasync?: (fd: number) => Promise<void>,
+    fdatasyncNow?: (fd: number) => void,
   ) {
-    this.file = new FileSync(fd, fdatasync);
+    this.file = new FileSync(fd, fdatasync, fdatasyncNow);
   }
 
-  static open(databaseFile: string, fdatasync?: (fd: number) => Promise<void>): WalSync {
-    return new WalSync(fs.openSync(`${databaseFile}-wal`, "r"), fdatasync);
+  static open(
+    databaseFile: string,
+    fdatasync?: (fd: number) => Promise<void>,
+    fdatasyncNow?: (fd: number) => void,
+  ): WalSync {
+    return new WalSync(fs.openSync(`${databaseFile}-wal`, "r"), fdatasync, fdatasyncNow);
   }
 
   /** Everything committed before this call is on disk when it resolves. */
   sync(): Promise<void> {
     return this.file.sync();
+  }
+
+  /** `sync` on the calling thread, blocking it (see the group commit's small batches). */
+  syncNow(): void {
+    this.file.syncNow();
+  }
+
+  get canSyncNow(): boolean {
+    return this.file.canSyncNow;
   }
 
   /** Set once a sync has failed: from then on the writer refuses every statement. */

@@ -183,6 +183,93 @@ describe("SQLite writes wait for their WAL sync", () => {
   });
 });
 
+describe("small batches sync on the writer's thread", () => {
+  let dir: string;
+  let held: HeldSync;
+  let handle: DatabaseHandle;
+  /** The committed rows each blocking sync saw; `fail` makes the next one throw. */
+  let calls: string[][];
+  let fail: boolean;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-wal-"));
+    held = new HeldSync();
+    calls = [];
+    fail = false;
+    handle = openSqlite({
+      file: path.join(dir, "escrow.sqlite"),
+      fdatasync: held.fdatasync,
+      fdatasyncNow: () => {
+        calls.push(committedRows());
+        if (fail) throw new Error("EIO: i/o error, fdatasync");
+      },
+    });
+    const migrating = migrateToLatest(handle);
+    for (let i = 0; i < 200 && !state(migrating).settled; i++) {
+      await turns(2);
+      held.release();
+    }
+    await migrating;
+  });
+  afterEach(async () => {
+    held.release();
+    await handle.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const committedRows = () => {
+    const other = new SQLite(path.join(dir, "escrow.sqlite"), { readonly: true });
+    try {
+      return (
+        other.prepare("select key from rate_limits order by key").all() as { key: string }[]
+      ).map((r) => r.key);
+    } finally {
+      other.close();
+    }
+  };
+
+  it("R4, R24: a batch of a few commands is synced once after its commit, without the thread pool (the failure test below shows the answers wait for it)", async () => {
+    const store = new SqlStore(handle);
+    const before = held.started;
+    const pending = ["a", "b", "c"].map((key) => state(insertThrough(store, key)));
+    await turns();
+    expect(pending.every((p) => p.ok)).toBe(true);
+    expect(calls).toEqual([["a", "b", "c"]]);
+    expect(held.started).toBe(before);
+  });
+
+  it("R4: a large batch syncs on the thread pool and is answered only when that sync ends", async () => {
+    const store = new SqlStore(handle);
+    const before = held.started;
+    const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+    const pending = keys.map((key) => state(insertThrough(store, key)));
+    await turns();
+    expect(committedRows()).toEqual(keys);
+    expect(calls).toEqual([]);
+    expect(held.started).toBe(before + 1);
+    expect(pending.some((p) => p.settled)).toBe(false);
+    held.release();
+    await turns();
+    expect(pending.every((p) => p.ok)).toBe(true);
+  });
+
+  it("R4: when the blocking sync fails the batch's commands fail, and every later write is refused", async () => {
+    const store = new SqlStore(handle);
+    fail = true;
+    const write = state(insertThrough(store, "d"));
+    await turns();
+    expect(write.settled && !write.ok).toBe(true);
+    expect(String(write.error)).toMatch(/EIO/);
+    fail = false;
+    await expect(insertThrough(store, "e")).rejects.toThrow(
+      /refused until the server restarts.*EIO/,
+    );
+    await expect(
+      handle.db.insertInto("rate_limits").values({ key: "f", window_start: 0, count: 1 }).execute(),
+    ).rejects.toThrow(/refused until the server restarts/);
+    expect(committedRows()).toEqual(["d"]);
+  });
+});
+
 describe("checkpoints", () => {
   it("R4: the WAL is checkpointed by the background worker, not by the writer's commits", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-ckpt-"));
