@@ -21,6 +21,8 @@ import type { WalSync } from "./sqlite-driver.js";
 
 interface Pending {
   readonly fn: (conn: Kysely<Database>) => Promise<unknown>;
+  /** When it was queued (performance.now()). */
+  readonly queuedAt: number;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -40,6 +42,13 @@ const MAX_BATCH = 64;
  */
 const BACKGROUND_BUDGET_MS = 4;
 /**
+ * A batch of requests leaves background work that has waited less than this for the next batch
+ * without requests (the next quiet moment, usually the next turn of the event loop), so the
+ * requests are not answered a few milliseconds later for it; work that has waited longer joins
+ * the requests' batch as before, so under steady load it keeps up.
+ */
+const BACKGROUND_MAX_WAIT_MS = 50;
+/**
  * A batch of at most this many commands (a quiet moment) syncs the WAL on the event loop's own
  * thread and is answered at once. Synced on the thread pool instead, its completion would wait
  * for the event loop to finish the next batch, which takes longer than the sync (about 0.2 ms
@@ -55,6 +64,8 @@ export class SqliteGroupCommit {
   private draining = false;
   /** How long background commands may fill a batch (tests that must not depend on timing change it). */
   backgroundBudgetMs = BACKGROUND_BUDGET_MS;
+  /** How long background work may wait for a batch without requests (tests change it). */
+  backgroundMaxWaitMs = BACKGROUND_MAX_WAIT_MS;
   /** Commands per commit, for the benchmark's report. */
   readonly stats = { commits: 0, commands: 0 };
 
@@ -71,7 +82,12 @@ export class SqliteGroupCommit {
   /** Runs `fn` on the writer connection inside a shared transaction, in its own savepoint. */
   run<T>(fn: (conn: Kysely<Database>) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending = { fn, resolve: resolve as (value: unknown) => void, reject };
+      const pending = {
+        fn,
+        queuedAt: performance.now(),
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
       (options.background ? this.background[options.background] : this.queue).push(pending);
       if (!this.draining) void this.drain();
     });
@@ -103,8 +119,18 @@ export class SqliteGroupCommit {
           const results: Settled[] = [];
           const started = performance.now();
           for (const item of batch) results.push(await this.runOne(conn, item));
-          // Then background commands, at least one, while the batch is young.
-          for (let item = this.nextBackground(true); item; item = this.nextBackground(true)) {
+          // Then background commands, at least one, while the batch is young; in a batch of
+          // requests only once the oldest has waited long enough.
+          const oldest = this.nextBackground(false);
+          const backgroundNow =
+            results.length === 0 ||
+            (oldest !== undefined &&
+              performance.now() - oldest.queuedAt >= this.backgroundMaxWaitMs);
+          for (
+            let item = backgroundNow ? this.nextBackground(true) : undefined;
+            item;
+            item = this.nextBackground(true)
+          ) {
             batch.push(item);
             results.push(await this.runOne(conn, item));
             if (performance.now() - started >= this.backgroundBudgetMs || batch.length >= MAX_BATCH)

@@ -166,6 +166,36 @@ describe("group commit (sqlite)", () => {
     expect(seen[2]!.commitsBefore).toBe(seen[0]!.commitsBefore + 1);
   });
 
+  it("R24: a batch of requests leaves young background work to the next commit, and takes it once it has waited", async () => {
+    const store = engine.deps.store as SqlStore;
+    const groupCommit = store.groupCommit!;
+    const stats = groupCommit.stats;
+    const seen: { name: string; commitsBefore: number }[] = [];
+    const note = (name: string) => () => {
+      seen.push({ name, commitsBefore: stats.commits });
+      return Promise.resolve();
+    };
+    // Queued together: the requests commit first, on their own; the background work right after.
+    groupCommit.backgroundMaxWaitMs = 60_000;
+    await Promise.all([
+      store.write(note("bg"), { background: "notifications" }),
+      store.write(note("request1")),
+      store.write(note("request2")),
+    ]);
+    expect(seen.map((s) => s.name)).toEqual(["request1", "request2", "bg"]);
+    expect(seen[1]!.commitsBefore).toBe(seen[0]!.commitsBefore);
+    expect(seen[2]!.commitsBefore).toBe(seen[0]!.commitsBefore + 1);
+    // Background work that has waited long enough shares the requests' commit.
+    seen.length = 0;
+    groupCommit.backgroundMaxWaitMs = 0;
+    await Promise.all([
+      store.write(note("bg"), { background: "notifications" }),
+      store.write(note("request1")),
+    ]);
+    expect(seen.map((s) => s.name)).toEqual(["request1", "bg"]);
+    expect(seen[1]!.commitsBefore).toBe(seen[0]!.commitsBefore);
+  });
+
   it("R14: notification work waits while timed rules are queued, then runs in the order it came", async () => {
     const store = engine.deps.store as SqlStore;
     const { order, record } = recorder();
