@@ -53,6 +53,46 @@ function state<T>(promise: Promise<T>) {
   return seen;
 }
 
+/** The keys committed to rate_limits, as another connection sees them. */
+function rowsIn(dir: string): string[] {
+  const other = new SQLite(path.join(dir, "escrow.sqlite"), { readonly: true });
+  try {
+    return (
+      other.prepare("select key from rate_limits order by key").all() as { key: string }[]
+    ).map((r) => r.key);
+  } finally {
+    other.close();
+  }
+}
+
+/**
+ * A migrated database in a new directory whose thread-pool syncs wait for the test; with
+ * `syncNow`, small group-commit batches call it (given the directory) instead of syncing.
+ */
+async function openHeld(syncNow?: (dir: string) => void) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-wal-"));
+  const held = new HeldSync();
+  const handle = openSqlite({
+    file: path.join(dir, "escrow.sqlite"),
+    fdatasync: held.fdatasync,
+    fdatasyncNow: syncNow && (() => syncNow(dir)),
+  });
+  const migrating = migrateToLatest(handle);
+  // Migrations commit too, and wait for their syncs like any write.
+  for (let i = 0; i < 200 && !state(migrating).settled; i++) {
+    await turns(2);
+    held.release();
+  }
+  await migrating;
+  return { dir, held, handle };
+}
+
+async function closeHeld(dir: string, held: HeldSync, handle: DatabaseHandle): Promise<void> {
+  held.release();
+  await handle.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 describe("FileSync", () => {
   it("R4: a sync asked for while one is in flight joins the next one, which starts after it", async () => {
     const held = new HeldSync();
@@ -90,33 +130,11 @@ describe("SQLite writes wait for their WAL sync", () => {
   let held: HeldSync;
   let handle: DatabaseHandle;
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-wal-"));
-    held = new HeldSync();
-    handle = openSqlite({ file: path.join(dir, "escrow.sqlite"), fdatasync: held.fdatasync });
-    const migrating = migrateToLatest(handle);
-    // Migrations commit too, and wait for their syncs like any write.
-    for (let i = 0; i < 200 && !state(migrating).settled; i++) {
-      await turns(2);
-      held.release();
-    }
-    await migrating;
+    ({ dir, held, handle } = await openHeld());
   });
-  afterEach(async () => {
-    held.release();
-    await handle.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => closeHeld(dir, held, handle));
 
-  const committedRows = () => {
-    const other = new SQLite(path.join(dir, "escrow.sqlite"), { readonly: true });
-    try {
-      return (
-        other.prepare("select key from rate_limits order by key").all() as { key: string }[]
-      ).map((r) => r.key);
-    } finally {
-      other.close();
-    }
-  };
+  const committedRows = () => rowsIn(dir);
 
   /** A command through the group commit that inserts one row. */
   const groupWrite = (key: string) => insertThrough(new SqlStore(handle), key);
@@ -191,41 +209,16 @@ describe("small batches sync on the writer's thread", () => {
   let calls: string[][];
   let fail: boolean;
   beforeEach(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-wal-"));
-    held = new HeldSync();
     calls = [];
     fail = false;
-    handle = openSqlite({
-      file: path.join(dir, "escrow.sqlite"),
-      fdatasync: held.fdatasync,
-      fdatasyncNow: () => {
-        calls.push(committedRows());
-        if (fail) throw new Error("EIO: i/o error, fdatasync");
-      },
-    });
-    const migrating = migrateToLatest(handle);
-    for (let i = 0; i < 200 && !state(migrating).settled; i++) {
-      await turns(2);
-      held.release();
-    }
-    await migrating;
+    ({ dir, held, handle } = await openHeld((file) => {
+      calls.push(rowsIn(file));
+      if (fail) throw new Error("EIO: i/o error, fdatasync");
+    }));
   });
-  afterEach(async () => {
-    held.release();
-    await handle.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => closeHeld(dir, held, handle));
 
-  const committedRows = () => {
-    const other = new SQLite(path.join(dir, "escrow.sqlite"), { readonly: true });
-    try {
-      return (
-        other.prepare("select key from rate_limits order by key").all() as { key: string }[]
-      ).map((r) => r.key);
-    } finally {
-      other.close();
-    }
-  };
+  const committedRows = () => rowsIn(dir);
 
   it("R4, R24: a batch of a few commands is synced once after its commit, without the thread pool (the failure test below shows the answers wait for it)", async () => {
     const store = new SqlStore(handle);
