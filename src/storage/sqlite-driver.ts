@@ -64,9 +64,14 @@ export class FileSync {
     this.fdatasyncNow = fdatasyncNow ?? (fdatasync ? null : fs.fdatasyncSync);
   }
 
-  /** Whether `syncNow` can be used. */
+  /**
+   * Whether `syncNow` can be used: there is a blocking variant, and no sync is running or
+   * queued on the thread pool. Syncs never overlap, so a failure is always seen by the sync of
+   * the earliest commit it may concern, before any later commit is answered (after a failed
+   * writeback the kernel reports the error once, to one of the calls that overlap it).
+   */
   get canSyncNow(): boolean {
-    return this.fdatasyncNow !== null;
+    return this.fdatasyncNow !== null && this.inFlight === null && this.queued === null;
   }
 
   /**
@@ -75,6 +80,7 @@ export class FileSync {
    */
   syncNow(): void {
     if (this.failure !== null) throw this.failure;
+    if (!this.canSyncNow) throw new Error("no blocking fdatasync now: a sync is in flight");
     if (this.fdatasyncNow === null) throw new Error("no blocking fdatasync for this file");
     try {
       this.fdatasyncNow(this.fd);

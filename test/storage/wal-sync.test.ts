@@ -245,6 +245,25 @@ describe("small batches sync on the writer's thread", () => {
     expect(pending.every((p) => p.ok)).toBe(true);
   });
 
+  it("R4: a small batch that commits while a thread-pool sync runs waits for it instead (syncs never overlap)", async () => {
+    const store = new SqlStore(handle);
+    const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+    const large = keys.map((key) => state(insertThrough(store, key)));
+    await turns();
+    const small = state(insertThrough(store, "z"));
+    await turns();
+    // Committed behind the large batch, whose sync is still held: not synced, not answered.
+    expect(committedRows()).toEqual([...keys, "z"]);
+    expect(calls).toEqual([]);
+    expect(small.settled).toBe(false);
+    held.release();
+    await turns();
+    held.release();
+    await turns();
+    expect([...large, small].every((p) => p.ok)).toBe(true);
+    expect(calls).toEqual([]);
+  });
+
   it("R4: when the blocking sync fails the batch's commands fail, and every later write is refused", async () => {
     const store = new SqlStore(handle);
     fail = true;
