@@ -12,13 +12,11 @@ import type { SqliteGroupCommit } from "./group-commit.js";
 import { insertRows, marks, query } from "./fast-sql.js";
 import { keysetPage, UnknownCursorError, type PageRequest } from "./lists.js";
 import type { DeliveriesTable, NotifyTables } from "./notify-schema.js";
-import { isStalePlan } from "./pg-prepared.js";
 import { iso } from "./read-model.js";
 import type { Database } from "./schema.js";
+import { isRetryablePgError, MAX_PG_ATTEMPTS } from "./sql-store.js";
 
 type Db = Kysely<Database & NotifyTables>;
-
-const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
 
 /** One event with what its fan-out needs to know. */
 export interface FanOutInput {
@@ -182,10 +180,7 @@ export class NotificationStore {
       try {
         return await this.db.transaction().execute(fn);
       } catch (error) {
-        const code = (error as { code?: unknown } | null)?.code;
-        const retryable =
-          (typeof code === "string" && RETRYABLE_PG_CODES.has(code)) || isStalePlan(error);
-        if (attempt >= 5 || !retryable) throw error;
+        if (attempt >= MAX_PG_ATTEMPTS || !isRetryablePgError(error)) throw error;
       }
     }
   }

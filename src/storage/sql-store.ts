@@ -15,7 +15,8 @@ import { isStalePlan } from "./pg-prepared.js";
 import { SqlTx } from "./sql-tx.js";
 
 const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
-const MAX_ATTEMPTS = 5;
+/** Tries of one PostgreSQL transaction before its error is given up to the caller. */
+export const MAX_PG_ATTEMPTS = 5;
 
 /** A unique constraint refused the write: PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY. */
 function uniqueViolation(error: unknown): string | null {
@@ -31,7 +32,11 @@ function uniqueViolation(error: unknown): string | null {
   return null;
 }
 
-function isRetryable(error: unknown): boolean {
+/**
+ * A PostgreSQL transaction that failed with this may be run again from the start: a
+ * serialization failure, a deadlock, or a prepared statement whose plan went stale (pg-prepared.ts).
+ */
+export function isRetryablePgError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (typeof code === "string" && RETRYABLE_PG_CODES.has(code)) || isStalePlan(error);
 }
@@ -60,7 +65,7 @@ export class SqlStore implements Store {
       } catch (error) {
         const mapped = mapUnique(error);
         if (mapped !== error) throw mapped;
-        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+        if (attempt >= MAX_PG_ATTEMPTS || !isRetryablePgError(error)) throw error;
       }
     }
   }
