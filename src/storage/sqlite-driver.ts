@@ -80,10 +80,12 @@ export class FileSync {
    */
   syncNow(): void {
     if (this.failure !== null) throw this.failure;
-    if (!this.canSyncNow) throw new Error("no blocking fdatasync now: a sync is in flight");
-    if (this.fdatasyncNow === null) throw new Error("no blocking fdatasync for this file");
+    const fdatasyncNow = this.fdatasyncNow;
+    if (fdatasyncNow === null || !this.canSyncNow) {
+      throw new Error("no blocking fdatasync now (none given, or a sync is in flight)");
+    }
     try {
-      this.fdatasyncNow(this.fd);
+      fdatasyncNow(this.fd);
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
       throw this.failure;
