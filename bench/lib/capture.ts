@@ -50,18 +50,16 @@ export async function capturePg<T>(fn: () => Promise<T>): Promise<{ value: T; lo
   const log: Statement[] = [];
   proto.query = function (this: unknown, ...args: unknown[]) {
     // Text and values, or a named statement's { name, text, values } (pg-prepared.ts).
-    const named = args[0] as { text?: unknown; values?: unknown } | null;
-    if (typeof args[0] === "string") {
+    const [first, second] = args;
+    const named =
+      typeof first === "object" ? (first as { text?: unknown; values?: unknown }) : null;
+    const text = typeof first === "string" ? first : named?.text;
+    const values = typeof first === "string" ? second : named?.values;
+    if (typeof text === "string") {
       log.push({
-        sql: args[0],
+        sql: text,
         method: "query",
-        params: Array.isArray(args[1]) ? (args[1] as unknown[]) : [],
-      });
-    } else if (named && typeof named.text === "string") {
-      log.push({
-        sql: named.text,
-        method: "query",
-        params: Array.isArray(named.values) ? (named.values as unknown[]) : [],
+        params: Array.isArray(values) ? (values as unknown[]) : [],
       });
     }
     return original.apply(this, args);
