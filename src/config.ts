@@ -47,9 +47,11 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function flag(env: Env, name: string): boolean {
+/** A 1/0 setting; `unset` is its value when the variable is not set at all. */
+function flag(env: Env, name: string, unset = false): boolean {
   const raw = env[name];
-  if (raw === undefined || raw === "" || raw === "0" || raw === "false") return false;
+  if (raw === undefined) return unset;
+  if (raw === "" || raw === "0" || raw === "false") return false;
   if (raw === "1" || raw === "true") return true;
   throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
 }
@@ -118,10 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.ESCROW_DATA_DIR ?? "./data"),
     databaseUrl: databaseUrl(env),
     databasePoolSize: integer(env, "DATABASE_POOL_SIZE", 8, 1, 200),
-    databasePreparedStatements:
-      env.DATABASE_PREPARED_STATEMENTS === undefined
-        ? true
-        : flag(env, "DATABASE_PREPARED_STATEMENTS"),
+    databasePreparedStatements: flag(env, "DATABASE_PREPARED_STATEMENTS", true),
     reviewWindowDays: integer(env, "ESCROW_REVIEW_WINDOW_DAYS", 14, 1, 365),
     refundWindowDays: integer(env, "ESCROW_REFUND_WINDOW_DAYS", 7, 1, 365),
     testClock,
@@ -134,7 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: publicUrl(env, port),
     logLevel: env.LOG_LEVEL ?? "info",
     bodyLimitBytes: integer(env, "ESCROW_BODY_LIMIT_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
-    autoMigrate: env.ESCROW_AUTO_MIGRATE === undefined ? true : flag(env, "ESCROW_AUTO_MIGRATE"),
+    autoMigrate: flag(env, "ESCROW_AUTO_MIGRATE", true),
     smtpUrl: smtpUrl(env),
     mailFrom: env.ESCROW_MAIL_FROM || "no-reply@localhost",
     dispatchIntervalMs: integer(env, "ESCROW_DISPATCH_INTERVAL_MS", 1000, 50, 3_600_000),
