@@ -1,7 +1,10 @@
 /**
- * G5's drain probe: a count on a read-only SQLite connection, every 50 ms, on a worker thread,
- * until it reaches a target. On the load generator's thread the count (40-90 ms at 100,000
- * milestones) held back the interactive requests measured meanwhile.
+ * G5's drain probe: a count of the work still waiting, on a read-only SQLite connection, every
+ * 50 ms, on a worker thread, until it falls to a target. The count must be cheap: it shares the
+ * machine with the server it measures. A count of paid milestones through a join (40-90 ms at
+ * 100,000, every 50 ms) kept half a core busy, and on the load generator's thread it held back
+ * the interactive requests measured meanwhile; the due milestones still waiting are read from
+ * the sweep's own partial index, which empties as the sweep runs.
  */
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
@@ -11,6 +14,7 @@ const { parentPort, workerData } = require("node:worker_threads");
 const SQLite = require(workerData.module);
 const db = new SQLite(workerData.file, { readonly: true });
 const count = db.prepare(workerData.sql).pluck();
+const params = workerData.params;
 let timer = null;
 const done = () => {
   clearTimeout(timer);
@@ -20,7 +24,7 @@ const done = () => {
 const look = () => {
   // The time the count's snapshot starts, not when the count (tens of ms) ends.
   const at = performance.timeOrigin + performance.now();
-  if (count.get() >= workerData.target) {
+  if (count.get(...params) <= workerData.target) {
     parentPort.postMessage(at);
     done();
   } else {
@@ -32,15 +36,24 @@ look();
 `;
 
 export interface DrainProbe {
-  /** When the count reached the target (on this thread's `performance.now()` clock), or null. */
+  /** When the count fell to the target (on this thread's `performance.now()` clock), or null. */
   readonly reached: Promise<number | null>;
   /** Stops looking; `reached` is null if the target was not reached before. */
   stop(): Promise<void>;
 }
 
-export function drainProbe(file: string, sql: string, target: number): DrainProbe {
+/** Looks until `sql` (a count, with `params`) is at most `target`. */
+export function drainProbe(
+  file: string,
+  sql: string,
+  params: readonly unknown[],
+  target: number,
+): DrainProbe {
   const module = createRequire(import.meta.url).resolve("better-sqlite3");
-  const worker = new Worker(WORKER, { eval: true, workerData: { module, file, sql, target } });
+  const worker = new Worker(WORKER, {
+    eval: true,
+    workerData: { module, file, sql, params, target },
+  });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   const reached = new Promise<number | null>((resolve, reject) => {
     // Both threads' clocks are read as wall time: each has its own time origin.
