@@ -417,10 +417,10 @@ async function sqlitePhases() {
   log(`G2: open loop at ${rate} req/s for ${SIZE.g2} s (${stream.remaining()} requests left)`);
   // The same open loop against the canned reply first: what the load generator and the HTTP
   // stack alone put into the latency on this machine (no goal is a ratio to it).
-  const floor = latencySummary(await openLoop(cannedTarget, cannedStream, rate, SIZE.g2Canned));
+  const floor = latencySummary(await openLoop([canned.url], 64, cannedStream, rate, SIZE.g2Canned));
   await cannedTarget[0]!.close();
   await canned.stop();
-  const g2 = await openLoop(target, stream, rate, SIZE.g2);
+  const g2 = await openLoop([server.url], 64, stream, rate, SIZE.g2);
   const l2 = latencySummary(g2);
   G2.measured = l2.p99;
   G2.baseline = null;
@@ -684,11 +684,10 @@ async function sweepPhase() {
 
   const server = await startServer(location, clockEnv);
   try {
-    const target = pools([server.url], 16);
     const stream = new LifecycleStream(slots(seeded.active, seeded.m1Paid), "w");
     // Warm up first (a fresh process compiles its code on the first requests), then idle p99.
-    await openLoop(target, stream, 20, 2);
-    const idle = await openLoop(target, stream, 20, 5);
+    await openLoop([server.url], 16, stream, 20, 2);
+    const idle = await openLoop([server.url], 16, stream, 20, 5);
     let finished = false;
     let drainedAt: number | null = null;
     const admin = new Pool(server.url, { connections: 1, headersTimeout: 0, bodyTimeout: 0 });
@@ -722,7 +721,8 @@ async function sweepPhase() {
     polling.catch(() => undefined);
     advanced.catch(() => undefined);
     const during = await openLoop(
-      target,
+      [server.url],
+      16,
       stream,
       20,
       170,
@@ -735,7 +735,6 @@ async function sweepPhase() {
     const seconds = ((drainedAt ?? performance.now()) - t1) / 1000;
     await probe.stop();
     await admin.close();
-    for (const p of target) await p.close();
     const check = new SQLite(sqliteFile("sweep"), { readonly: true });
     const paid = check.prepare(PAID_SQL).pluck().get() as number;
     check.close();

@@ -3,6 +3,8 @@
  * fixed arrival rate; latency counted from each request's scheduled time, so a stalled server
  * cannot hide its queue). Every loop is bounded in time and in count; traffic only to 127.0.0.1.
  */
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import { Pool } from "undici";
 import { sortNumbers } from "./stats.js";
 
@@ -15,7 +17,14 @@ export interface Request {
 
 /** What a workload hands the loop: the next request, or null when it has no more. */
 export interface Workload {
-  next(): { request: Request; done: (status: number) => void; ready?: Promise<void> } | null;
+  next(): {
+    request: Request;
+    done: (status: number) => void;
+    /** The closed loop waits for it before sending. */
+    ready?: Promise<void>;
+    /** Requests with the same chain are sent one after another's answer (the open loop). */
+    chain?: number;
+  } | null;
 }
 
 export interface LoadResult {
@@ -109,68 +118,151 @@ export async function closedLoop(
 }
 
 /**
+ * The open loop's sender, on a worker thread of its own: its event loop and heap hold only the
+ * requests and their timings. On the benchmark's main thread, whose heap holds the seeded ids and
+ * every earlier phase's results, garbage collection paused the sender for up to 14 ms at a time
+ * and each pause was counted as the servers' latency.
+ */
+const OPEN_LOOP_WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { Pool } = require(workerData.undici);
+const { urls, connections, requests, chains, rate, maxInFlight } = workerData;
+const pools = urls.map(
+  (url) => new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60000 }),
+);
+const n = requests.length;
+const status = new Int16Array(n);
+const latency = new Float64Array(n);
+// 0 not sent (stopped first), 1 sent, 2 dropped (too many in flight)
+const state = new Uint8Array(n);
+const tails = new Map();
+let stopped = false;
+parentPort.on("message", () => (stopped = true));
+let inFlight = 0;
+let idle = null;
+const send = async (pool, request) => {
+  const response = await pool.request(request);
+  await response.body.dump({ limit: 1 << 30 });
+  return response.statusCode;
+};
+const fire = (i, scheduled) => {
+  inFlight++;
+  state[i] = 1;
+  const chain = chains[i];
+  const previous = chain >= 0 ? tails.get(chain) : undefined;
+  const run = (async () => {
+    // A contract's next step waits for the answer to its previous one.
+    if (previous) await previous;
+    let code = 0;
+    try {
+      code = await send(pools[i % pools.length], requests[i]);
+    } catch {
+      code = 0;
+    }
+    latency[i] = performance.now() - scheduled;
+    status[i] = code;
+    inFlight--;
+    if (inFlight === 0 && idle) idle();
+  })();
+  if (chain >= 0) tails.set(chain, run);
+};
+(async () => {
+  const start = performance.now();
+  const interval = 1000 / rate;
+  let sent = 0;
+  while (sent < n && !stopped) {
+    // Request k is due at start + k * interval (the first at once): fired as soon as the loop
+    // sees its time, and timed from it.
+    const due = Math.min(n, Math.floor((performance.now() - start) / interval) + 1);
+    while (sent < due) {
+      const i = sent++;
+      if (inFlight >= maxInFlight) state[i] = 2;
+      else fire(i, start + i * interval);
+    }
+    if (sent < n) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const seconds = (performance.now() - start) / 1000;
+  if (inFlight > 0) await new Promise((resolve) => (idle = resolve));
+  await Promise.all(pools.map((pool) => pool.close()));
+  parentPort.postMessage({ status, latency, state, seconds }, [
+    status.buffer,
+    latency.buffer,
+    state.buffer,
+  ]);
+})();
+`;
+
+/**
  * Requests arrive at `rate` per second for `seconds`, whatever the answers; a request still
- * unsent because `maxInFlight` are outstanding counts as dropped (an error).
+ * unsent because `maxInFlight` are outstanding counts as dropped (an error). The requests are
+ * drawn from the workload first and sent from a worker thread (`OPEN_LOOP_WORKER`), over
+ * `connections` keep-alive connections to each of `urls`; `stopWhen`, looked at every 5 ms,
+ * ends the loop early.
  */
 export async function openLoop(
-  targets: readonly Pool[],
+  urls: readonly string[],
+  connections: number,
   workload: Workload,
   rate: number,
   seconds: number,
   maxInFlight = 4000,
   stopWhen?: () => boolean,
 ): Promise<LoadResult> {
-  const start = performance.now();
-  const interval = 1000 / rate;
+  const planned = Math.max(1, Math.round(rate * seconds));
+  const items: NonNullable<ReturnType<Workload["next"]>>[] = [];
+  for (let item = workload.next(); item; item = items.length < planned ? workload.next() : null) {
+    items.push(item);
+  }
+  const worker = new Worker(OPEN_LOOP_WORKER, {
+    eval: true,
+    workerData: {
+      undici: createRequire(import.meta.url).resolve("undici"),
+      urls,
+      connections,
+      requests: items.map(({ request }) => ({
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+      })),
+      chains: Int32Array.from(items, (item) => item.chain ?? -1),
+      rate,
+      maxInFlight,
+    },
+  });
+  const watch = stopWhen
+    ? setInterval(() => {
+        if (stopWhen()) worker.postMessage("stop");
+      }, 5)
+    : null;
+  let reply: { status: Int16Array; latency: Float64Array; state: Uint8Array; seconds: number };
+  try {
+    reply = await new Promise((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`open loop worker exited ${code}`)));
+    });
+  } finally {
+    if (watch) clearInterval(watch);
+    await worker.terminate();
+  }
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
-  let completed = 0;
   let errors = 0;
-  let dropped = 0;
-  let inFlight = 0;
-  let sent = 0;
-  const running: Promise<void>[] = [];
-  const fire = (scheduled: number) => {
-    const item = workload.next();
-    if (!item) {
-      dropped++;
+  // The workload ran out before the planned count: those arrivals are dropped too.
+  let dropped = planned - items.length;
+  items.forEach((item, i) => {
+    if (reply.state[i] !== 1) {
+      // Never sent: the workload's next step on the same contract must not wait for it.
+      item.done(0);
+      if (reply.state[i] === 2) dropped++;
       return;
     }
-    inFlight++;
-    const pool = targets[sent % targets.length]!;
-    const p = (async () => {
-      if (item.ready) await item.ready;
-      let status = 0;
-      try {
-        status = await send(pool, item.request);
-      } catch {
-        status = 0;
-      }
-      item.done(status);
-      latencies.push(performance.now() - scheduled);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      completed++;
-      if (status < 200 || status >= 300) errors++;
-      inFlight--;
-    })();
-    running.push(p);
-  };
-  for (;;) {
-    const now = performance.now();
-    if (now - start >= seconds * 1000 || (stopWhen?.() ?? false)) break;
-    // Request k is due at start + k * interval (the first at once): fired as soon as the loop
-    // sees its time, and timed from it.
-    const due = Math.floor((now - start) / interval) + 1;
-    while (sent < due) {
-      const scheduled = start + sent * interval;
-      sent++;
-      if (inFlight >= maxInFlight) dropped++;
-      else fire(scheduled);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  const sentSeconds = (performance.now() - start) / 1000;
-  await Promise.all(running);
-  const r = result(completed, errors + dropped, statuses, sentSeconds, latencies, dropped);
-  return r;
+    const status = reply.status[i]!;
+    item.done(status);
+    latencies.push(reply.latency[i]!);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (status < 200 || status >= 300) errors++;
+  });
+  return result(latencies.length, errors + dropped, statuses, reply.seconds, latencies, dropped);
 }

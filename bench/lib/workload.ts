@@ -105,6 +105,7 @@ export class LifecycleStream implements Workload {
       return {
         request,
         ...(previous ? { ready: previous } : {}),
+        chain: i,
         done: (status: number) => {
           if (this.recordAcks && status === 200) {
             this.acknowledged.push({
