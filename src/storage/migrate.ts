@@ -9,6 +9,7 @@ import * as notifications from "./migrations/0002-notifications.js";
 import * as deliveriesDueOrder from "./migrations/0003-deliveries-due-order.js";
 import * as webhookDeliveriesIndex from "./migrations/0004-webhook-deliveries-index.js";
 import * as dueRulesOrder from "./migrations/0005-due-rules-order.js";
+import * as escrowPostingsIndex from "./migrations/0006-escrow-postings-index.js";
 import type { Dialect } from "./dialect.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "0003-deliveries-due-order": deliveriesDueOrder,
   "0004-webhook-deliveries-index": webhookDeliveriesIndex,
   "0005-due-rules-order": dueRulesOrder,
+  "0006-escrow-postings-index": escrowPostingsIndex,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

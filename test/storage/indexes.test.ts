@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { UlidGenerator } from "../../src/infra/ids.js";
 import { dueRulesQuery } from "../../src/storage/due-rules.js";
 import { NotificationStore } from "../../src/storage/notifications.js";
+import { verifyLedger } from "../../src/storage/verify-ledger.js";
 import type { Database } from "../../src/storage/schema.js";
 import { createTestDatabase, type TestDatabase } from "../support/dialects.js";
 
@@ -87,5 +88,41 @@ describe("indexes", () => {
         }>`select sql from sqlite_master where name = 'deliveries_recipient'`.execute(db)
       ).rows;
       expect(index!.sql).toMatch(/where channel = 'webhook'/i);
+    }));
+
+  it("R4: the ledger check reads escrow postings from their own index in (account, entry) order, with no sort", () =>
+    onSqlite(async (database) => {
+      const db = database.handle.db;
+      const ran: CompiledQuery[] = [];
+      const capture: KyselyPlugin = {
+        transformQuery: ({ node, queryId }) => {
+          ran.push(db.getExecutor().compileQuery(node, queryId));
+          return node;
+        },
+        transformResult: ({ result }) => Promise.resolve(result),
+      };
+      expect(await verifyLedger(db.withPlugin(capture))).toEqual([]);
+      // The two statements that read escrow accounts: the per-contract sums and the running sum.
+      const escrow = ran.filter((q) => q.sql.includes("'escrow:'"));
+      expect(escrow).toHaveLength(2);
+      for (const statement of escrow) {
+        const details = (await planOf(db, statement)).map((r) => r.detail).join("\n");
+        expect(details).toMatch(/USING INDEX postings_escrow/);
+        // (The running sum's DISTINCT sees only the rows that break the rule.)
+        expect(details).not.toMatch(/TEMP B-TREE FOR (ORDER|GROUP) BY/);
+      }
+      // Only escrow postings are in it; the index on every posting's account is gone.
+      const indexes = (
+        await sql<{
+          name: string;
+          sql: string;
+        }>`select name, sql from sqlite_master where type = 'index' and tbl_name = 'postings'`.execute(
+          db,
+        )
+      ).rows;
+      expect(indexes.map((i) => i.name)).not.toContain("postings_account");
+      expect(indexes.find((i) => i.name === "postings_escrow")!.sql).toMatch(
+        /where account >= 'escrow:' and account < 'escrow;'/i,
+      );
     }));
 });
