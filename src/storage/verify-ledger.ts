@@ -14,10 +14,11 @@ export interface LedgerViolation {
 /**
  * Escrow accounts chosen by name (`escrow:<contract>`), not by the kind column, so a posting
  * whose kind disagrees with its account is still counted; such postings are reported on their
- * own below. The condition is the partial index `postings_escrow`'s, word for word (migration
+ * own below. A prefix test, not a range of names, which would depend on the database's
+ * collation. The condition is the partial index `postings_escrow`'s, word for word (migration
  * 0006): keep the two the same, or the check scans and sorts every posting.
  */
-export const ESCROW_ACCOUNTS = sql`account >= 'escrow:' and account < 'escrow;'`;
+const ESCROW_ACCOUNTS = sql`substr(account, 1, 7) = 'escrow:'`;
 
 export async function verifyLedger(db: Kysely<Database>): Promise<LedgerViolation[]> {
   const violations: LedgerViolation[] = [];

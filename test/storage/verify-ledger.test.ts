@@ -7,16 +7,34 @@ import { acceptOffer } from "../../src/app/use-cases/accept-offer.js";
 import { approveMilestone } from "../../src/app/use-cases/approve-milestone.js";
 import { makeOffer } from "../../src/app/use-cases/make-offer.js";
 import { verifyLedger } from "../../src/storage/verify-ledger.js";
+import type { Dialect } from "../../src/storage/dialect.js";
 import { DIALECTS } from "../support/dialects.js";
-import { createTestEngine, type TestEngine } from "../support/engine.js";
+import { createTestEngine, type EngineOptions, type TestEngine } from "../support/engine.js";
 import { milestoneRows } from "../support/read.js";
 
-describe.each(DIALECTS)("ledger verification (%s)", (dialect) => {
+/**
+ * Each dialect, and PostgreSQL once more with a language collation (ICU's en-US), under which
+ * names do not sort by bytes: the check must find the escrow accounts whatever the collation.
+ */
+const CASES: [string, Dialect, EngineOptions][] = [
+  ...DIALECTS.map((d): [string, Dialect, EngineOptions] => [d, d, {}]),
+  ...(DIALECTS.includes("postgres")
+    ? [
+        ["postgres, ICU en-US collation", "postgres", { icuLocale: "en-US" }] as [
+          string,
+          Dialect,
+          EngineOptions,
+        ],
+      ]
+    : []),
+];
+
+describe.each(CASES)("ledger verification (%s)", (_label, dialect, options) => {
   let engine: TestEngine;
   let contractId: string;
   let paidMilestone: string;
   beforeEach(async () => {
-    engine = await createTestEngine(dialect);
+    engine = await createTestEngine(dialect, options);
     const client = await engine.user("Carol");
     const freelancer = await engine.user("Frank");
     ({ contractId } = await engine.must((ctx) =>

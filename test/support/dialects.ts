@@ -60,7 +60,16 @@ async function dropDatabase(name: string): Promise<void> {
   await adminQuery(`drop database if exists ${name} with (force)`);
 }
 
-export async function createTestDatabase(dialect: Dialect, migrate = true): Promise<TestDatabase> {
+export interface TestDatabaseOptions {
+  /** PostgreSQL only: the database's collation, an ICU locale (e.g. "en-US"), not byte order. */
+  readonly icuLocale?: string;
+}
+
+export async function createTestDatabase(
+  dialect: Dialect,
+  migrate = true,
+  options: TestDatabaseOptions = {},
+): Promise<TestDatabase> {
   if (dialect === "sqlite") {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "escrow-test-"));
     const handle = openSqlite({ file: path.join(dataDir, "escrow.sqlite") });
@@ -76,7 +85,11 @@ export async function createTestDatabase(dialect: Dialect, migrate = true): Prom
   }
   if (!POSTGRES_URL) throw new Error("PostgreSQL tests are off (ESCROW_TEST_POSTGRES_URL=off)");
   const name = `escrow_test_${randomBytes(6).toString("hex")}`;
-  await adminQuery(`create database ${name}`);
+  const icu = options.icuLocale;
+  if (icu !== undefined && !/^[A-Za-z-]+$/.test(icu)) throw new Error(`not a locale: ${icu}`);
+  await adminQuery(
+    `create database ${name}${icu ? ` template template0 locale_provider icu icu_locale '${icu}'` : ""}`,
+  );
   const databaseUrl = withDatabase(POSTGRES_URL, name);
   const handle = openPostgres({ url: databaseUrl, poolSize: 4 });
   if (migrate) await migrateToLatest(handle);

@@ -15,7 +15,7 @@ import { SqlDueRules } from "../../src/storage/due-rules.js";
 import { SqlStore } from "../../src/storage/sql-store.js";
 import { insertUser } from "../../src/storage/users.js";
 import { verifyLedger } from "../../src/storage/verify-ledger.js";
-import { createTestDatabase, type TestDatabase } from "./dialects.js";
+import { createTestDatabase, type TestDatabase, type TestDatabaseOptions } from "./dialects.js";
 import { FakeClock } from "./fake-clock.js";
 
 export interface TestEngine {
@@ -31,7 +31,7 @@ export interface TestEngine {
   close(): Promise<void>;
 }
 
-export interface EngineOptions {
+export interface EngineOptions extends TestDatabaseOptions {
   readonly reviewWindowDays?: number;
   readonly refundWindowDays?: number;
 }
@@ -40,7 +40,7 @@ export async function createTestEngine(
   dialect: Dialect = "sqlite",
   options: EngineOptions = {},
 ): Promise<TestEngine> {
-  const database = await createTestDatabase(dialect);
+  const database = await createTestDatabase(dialect, true, options);
   const clock = new FakeClock();
   const ids = new UlidGenerator();
   const deps: Deps = {
