@@ -126,7 +126,7 @@ export async function closedLoop(
 const OPEN_LOOP_WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { Pool } = require(workerData.undici);
-const { urls, connections, requests, chains, rate, maxInFlight } = workerData;
+const { urls, connections, requests, chains, rate, maxInFlight, planned } = workerData;
 const pools = urls.map(
   (url) => new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 60000 }),
 );
@@ -167,24 +167,36 @@ const fire = (i, scheduled) => {
   if (chain >= 0) tails.set(chain, run);
 };
 (async () => {
+  // The connections are opened first, untimed, with a request that changes nothing, so the
+  // first timed requests do not pay for them (as the in-process loop's reused pools did not).
+  await Promise.all(
+    pools.flatMap((pool) =>
+      Array.from({ length: connections }, () =>
+        pool.request({ method: "GET", path: "/healthz" }).then((r) => r.body.dump()),
+      ),
+    ),
+  );
   const start = performance.now();
   const interval = 1000 / rate;
   let sent = 0;
-  while (sent < n && !stopped) {
+  // Arrivals for which the workload had no request left: dropped.
+  let exhausted = 0;
+  while (sent < planned && !stopped) {
     // Request k is due at start + k * interval (the first at once): fired as soon as the loop
     // sees its time, and timed from it.
-    const due = Math.min(n, Math.floor((performance.now() - start) / interval) + 1);
+    const due = Math.min(planned, Math.floor((performance.now() - start) / interval) + 1);
     while (sent < due) {
       const i = sent++;
-      if (inFlight >= maxInFlight) state[i] = 2;
+      if (i >= n) exhausted++;
+      else if (inFlight >= maxInFlight) state[i] = 2;
       else fire(i, start + i * interval);
     }
-    if (sent < n) await new Promise((resolve) => setTimeout(resolve, 1));
+    if (sent < planned) await new Promise((resolve) => setTimeout(resolve, 1));
   }
   const seconds = (performance.now() - start) / 1000;
   if (inFlight > 0) await new Promise((resolve) => (idle = resolve));
   await Promise.all(pools.map((pool) => pool.close()));
-  parentPort.postMessage({ status, latency, state, seconds }, [
+  parentPort.postMessage({ status, latency, state, seconds, exhausted }, [
     status.buffer,
     latency.buffer,
     state.buffer,
@@ -228,6 +240,7 @@ export async function openLoop(
       chains: Int32Array.from(items, (item) => item.chain ?? -1),
       rate,
       maxInFlight,
+      planned,
     },
   });
   const watch = stopWhen
@@ -235,7 +248,13 @@ export async function openLoop(
         if (stopWhen()) worker.postMessage("stop");
       }, 5)
     : null;
-  let reply: { status: Int16Array; latency: Float64Array; state: Uint8Array; seconds: number };
+  let reply: {
+    status: Int16Array;
+    latency: Float64Array;
+    state: Uint8Array;
+    seconds: number;
+    exhausted: number;
+  };
   try {
     reply = await new Promise((resolve, reject) => {
       worker.once("message", resolve);
@@ -249,11 +268,14 @@ export async function openLoop(
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
-  // The workload ran out before the planned count: those arrivals are dropped too.
-  let dropped = planned - items.length;
+  // Arrivals after the workload ran out are dropped too (the worker counts those before a stop).
+  let dropped = reply.exhausted;
   items.forEach((item, i) => {
     if (reply.state[i] !== 1) {
-      // Never sent: the workload's next step on the same contract must not wait for it.
+      // Never sent (dropped, or after a stop): the workload's next step on the same contract
+      // must not wait for it. A dropped step is used up, unlike in a loop that draws each request
+      // when it is due, so the contract's later steps may be refused (only under overload, when
+      // the goal has failed already).
       item.done(0);
       if (reply.state[i] === 2) dropped++;
       return;
