@@ -26,6 +26,19 @@ async function planOf(db: Kysely<Database>, query: CompiledQuery) {
   return plan.rows;
 }
 
+/** A plugin that records every statement run through it, compiled, for `planOf`. */
+function capturing(db: Kysely<Database>): { capture: KyselyPlugin; ran: CompiledQuery[] } {
+  const ran: CompiledQuery[] = [];
+  const capture: KyselyPlugin = {
+    transformQuery: ({ node, queryId }) => {
+      ran.push(db.getExecutor().compileQuery(node, queryId));
+      return node;
+    },
+    transformResult: ({ result }) => Promise.resolve(result),
+  };
+  return { capture, ran };
+}
+
 describe("indexes", () => {
   it("R22: claiming due deliveries walks the due index in (next_attempt_at, id) order, with no sort", () =>
     onSqlite(async (database) => {
@@ -64,14 +77,7 @@ describe("indexes", () => {
     onSqlite(async (database) => {
       // The statement the store runs, captured as compiled, then planned by SQLite.
       const db = database.handle.db;
-      const ran: CompiledQuery[] = [];
-      const capture: KyselyPlugin = {
-        transformQuery: ({ node, queryId }) => {
-          ran.push(db.getExecutor().compileQuery(node, queryId));
-          return node;
-        },
-        transformResult: ({ result }) => Promise.resolve(result),
-      };
+      const { capture, ran } = capturing(db);
       const store = new NotificationStore(
         { ...database.handle, db: db.withPlugin(capture) },
         new UlidGenerator(),
@@ -93,14 +99,7 @@ describe("indexes", () => {
   it("R4: the ledger check reads escrow postings from their own index in (account, entry) order, with no sort", () =>
     onSqlite(async (database) => {
       const db = database.handle.db;
-      const ran: CompiledQuery[] = [];
-      const capture: KyselyPlugin = {
-        transformQuery: ({ node, queryId }) => {
-          ran.push(db.getExecutor().compileQuery(node, queryId));
-          return node;
-        },
-        transformResult: ({ result }) => Promise.resolve(result),
-      };
+      const { capture, ran } = capturing(db);
       expect(await verifyLedger(db.withPlugin(capture))).toEqual([]);
       // The two statements that read escrow accounts: the per-contract sums and the running sum.
       const escrow = ran.filter((q) => q.sql.includes("'escrow:'"));
