@@ -14,7 +14,7 @@ import { keysetPage, UnknownCursorError, type PageRequest } from "./lists.js";
 import type { DeliveriesTable, NotifyTables } from "./notify-schema.js";
 import { iso } from "./read-model.js";
 import type { Database } from "./schema.js";
-import { isRetryablePgError, MAX_PG_ATTEMPTS } from "./sql-store.js";
+import { withPgRetries } from "./sql-store.js";
 
 type Db = Kysely<Database & NotifyTables>;
 
@@ -176,13 +176,7 @@ export class NotificationStore {
         { background: "notifications" },
       );
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.db.transaction().execute(fn);
-      } catch (error) {
-        if (attempt >= MAX_PG_ATTEMPTS || !isRetryablePgError(error)) throw error;
-      }
-    }
+    return withPgRetries(() => this.db.transaction().execute(fn));
   }
 
   async hasOutbox(): Promise<boolean> {

@@ -16,7 +16,7 @@ import { SqlTx } from "./sql-tx.js";
 
 const RETRYABLE_PG_CODES = new Set(["40001", "40P01"]);
 /** Tries of one PostgreSQL transaction before its error is given up to the caller. */
-export const MAX_PG_ATTEMPTS = 5;
+const MAX_PG_ATTEMPTS = 5;
 
 /** A unique constraint refused the write: PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY. */
 function uniqueViolation(error: unknown): string | null {
@@ -36,9 +36,23 @@ function uniqueViolation(error: unknown): string | null {
  * A PostgreSQL transaction that failed with this may be run again from the start: a
  * serialization failure, a deadlock, or a prepared statement whose plan went stale (pg-prepared.ts).
  */
-export function isRetryablePgError(error: unknown): boolean {
+function isRetryablePgError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (typeof code === "string" && RETRYABLE_PG_CODES.has(code)) || isStalePlan(error);
+}
+
+/**
+ * Runs a PostgreSQL transaction (`run` opens and ends it), again from the start while it fails
+ * with a retryable error, at most `MAX_PG_ATTEMPTS` times in all.
+ */
+export async function withPgRetries<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= MAX_PG_ATTEMPTS || !isRetryablePgError(error)) throw error;
+    }
+  }
 }
 
 function mapUnique(error: unknown): unknown {
@@ -59,15 +73,10 @@ export class SqlStore implements Store {
 
   async write<T>(fn: (tx: Tx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     if (this.groupCommit) return this.groupCommit.write(fn, options);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once(fn);
-      } catch (error) {
-        const mapped = mapUnique(error);
-        if (mapped !== error) throw mapped;
-        if (attempt >= MAX_PG_ATTEMPTS || !isRetryablePgError(error)) throw error;
-      }
-    }
+    // A unique violation is never retried; it reaches the caller as the application's error.
+    return withPgRetries(() => this.once(fn)).catch((error: unknown) => {
+      throw mapUnique(error);
+    });
   }
 
   /** PostgreSQL: one command in its own transaction (SQLite always goes through the group commit). */
