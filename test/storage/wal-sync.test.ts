@@ -219,6 +219,8 @@ describe("small batches sync on the writer's thread", () => {
   afterEach(() => closeHeld(dir, held, handle));
 
   const committedRows = () => rowsIn(dir);
+  /** Enough commands for a batch too large to sync on the writer's thread. */
+  const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, "0")}`);
 
   it("R4, R24: a batch of a few commands is synced once after its commit, without the thread pool (the failure test below shows the answers wait for it)", async () => {
     const store = new SqlStore(handle);
@@ -233,7 +235,6 @@ describe("small batches sync on the writer's thread", () => {
   it("R4: a large batch syncs on the thread pool and is answered only when that sync ends", async () => {
     const store = new SqlStore(handle);
     const before = held.started;
-    const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, "0")}`);
     const pending = keys.map((key) => state(insertThrough(store, key)));
     await turns();
     expect(committedRows()).toEqual(keys);
@@ -247,7 +248,6 @@ describe("small batches sync on the writer's thread", () => {
 
   it("R4: a small batch that commits while a thread-pool sync runs waits for it instead (syncs never overlap)", async () => {
     const store = new SqlStore(handle);
-    const keys = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, "0")}`);
     const large = keys.map((key) => state(insertThrough(store, key)));
     await turns();
     const small = state(insertThrough(store, "z"));
