@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import SQLite from "better-sqlite3";
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqlite, type DatabaseHandle } from "../../src/storage/database.js";
 import { migrateToLatest } from "../../src/storage/migrate.js";
@@ -357,6 +358,12 @@ describe("checkpoints", () => {
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .executeTakeFirstOrThrow();
       expect(Number(rows.n)).toBe(written);
+      // Every restart (each after the worker synced the database file) ran in the worker: had
+      // it ended, the writer would checkpoint in its own commits again.
+      const { rows: pragma } = await sql<{
+        wal_autocheckpoint: number;
+      }>`pragma wal_autocheckpoint`.execute(handle.db);
+      expect(pragma[0]?.wal_autocheckpoint).toBe(0);
     } finally {
       await handle.close();
       fs.rmSync(dir, { recursive: true, force: true });
