@@ -459,7 +459,6 @@ const frameBytes = db.pragma("page_size", { simple: true }) + 24;
 const gate = workerData.gate ? new Int32Array(workerData.gate) : null;
 let timer = null;
 let restartAfter = 0;
-let failed = null;
 // The writer waits while RESTART copies what the passive passes left and syncs the database
 // file: so passes run back to back first, until one finds (almost) nothing new to copy.
 const CATCH_UP_PASSES = 4;
@@ -477,12 +476,7 @@ const tick = () => {
       // which under steady writes is never: everything the passes copied would be synced by the
       // RESTART, with the writer waiting (10 ms and more at 100 MB/s of WAL). Synced here, the
       // RESTART syncs only the pages it copies itself.
-      try {
-        fs.fdatasyncSync(dbFd);
-      } catch (error) {
-        failed = error;
-        throw error;
-      }
+      fs.fdatasyncSync(dbFd);
       // Ask the writer to pause before its next batch (RestartGate); a writer with nothing to do
       // never looks, so after a short wait the request is withdrawn and the RESTART goes ahead.
       if (gate) {
@@ -501,14 +495,14 @@ const tick = () => {
       }
       if (restart.busy) restartAfter = Date.now() + 1000;
     }
-  } catch {
+  } catch (error) {
     // A checkpoint that could not run (a lock, a busy disk) is simply tried on the next tick.
+    // Anything else, such as a failed sync of the database file, ends the worker: the pages
+    // copied into the file may not be on disk, and only the WAL still holds them for sure. The
+    // WAL is not started over; the writer then checkpoints in its own commits, where SQLite's
+    // own sync fails too (Linux reports a writeback error to every file description open on it).
+    if (!(error instanceof Database.SqliteError)) throw error;
   }
-  // A failed sync of the database file: the pages copied into it may not be on disk, and only
-  // the WAL still holds them for sure. The worker ends without starting the WAL over; the writer
-  // then checkpoints in its own commits, where SQLite's own sync fails too (Linux reports a
-  // writeback error to every file description open on the file).
-  if (failed) throw failed;
   timer = setTimeout(tick, workerData.intervalMs);
 };
 tick();
