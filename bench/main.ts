@@ -43,7 +43,7 @@ import {
   startServer,
   type ServerProcess,
 } from "./lib/server.js";
-import { fmt, log, median, percentile, sleep } from "./lib/stats.js";
+import { fmt, log, median, percentile, sleep, sortNumbers } from "./lib/stats.js";
 import { CannedStream, LifecycleStream, slots, STEPS } from "./lib/workload.js";
 
 const { values: args } = parseArgs({
@@ -747,6 +747,7 @@ async function sweepPhase() {
     };
     // Warm up first (a fresh process compiles its code on the first requests).
     await openLoop([server.url], 16, fresh(), INTERACTIVE_RATE, 2);
+    const admin = new Pool(server.url, { connections: 1, headersTimeout: 0, bodyTimeout: 0 });
     for (let r = 0; r < SWEEP_ROUNDS; r++) {
       rawRates.push(rawSweep(r));
       const quiet = await openLoop([server.url], 16, fresh(), INTERACTIVE_RATE, SIZE.sweepIdle);
@@ -754,7 +755,6 @@ async function sweepPhase() {
       const advance = r === 0 ? firstAdvance : gap;
       const [from, to] = sweepBatch(r);
       const due = to - from + (r === 0 ? 1 : 0);
-      const admin = new Pool(server.url, { connections: 1, headersTimeout: 0, bodyTimeout: 0 });
       let finished = false;
       let drainedAt: number | null = null;
       // The drain ends when no milestone due by the advanced clock is still submitted, seen
@@ -800,7 +800,6 @@ async function sweepPhase() {
       const answeredSeconds = (performance.now() - t1) / 1000;
       const seconds = ((drainedAt ?? performance.now()) - t1) / 1000;
       await probe.stop();
-      await admin.close();
       during.push(...loaded.latencies);
       duringErrors += loaded.errors;
       if (code !== 200 || drainedAt === null) problems++;
@@ -812,6 +811,7 @@ async function sweepPhase() {
         `G5 round ${r + 1}: raw sweep ${fmt(rawRates[r]!)} rules/s, service ${fmt(due / seconds)}`,
       );
     }
+    await admin.close();
   } finally {
     await server.stop();
     db.close();
@@ -820,14 +820,8 @@ async function sweepPhase() {
   const paid = check.prepare(PAID_SQL).pluck().get() as number;
   check.close();
   const expected = SWEEP_ROUNDS * SIZE.sweep + 1;
-  const idleP99 = percentile(
-    idle.sort((a, b) => a - b),
-    99,
-  );
-  const duringP99 = percentile(
-    during.sort((a, b) => a - b),
-    99,
-  );
+  const idleP99 = percentile(sortNumbers(idle), 99);
+  const duringP99 = percentile(sortNumbers(during), 99);
   const drainRatio = measured(G5, median(rates), median(rawRates));
   G5.pass =
     problems === 0 &&
