@@ -10,6 +10,7 @@ import * as deliveriesDueOrder from "./migrations/0003-deliveries-due-order.js";
 import * as webhookDeliveriesIndex from "./migrations/0004-webhook-deliveries-index.js";
 import * as dueRulesOrder from "./migrations/0005-due-rules-order.js";
 import * as escrowPostingsIndex from "./migrations/0006-escrow-postings-index.js";
+import * as escrowPostingsCondition from "./migrations/0007-escrow-postings-condition.js";
 import type { Dialect } from "./dialect.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "0004-webhook-deliveries-index": webhookDeliveriesIndex,
   "0005-due-rules-order": dueRulesOrder,
   "0006-escrow-postings-index": escrowPostingsIndex,
+  "0007-escrow-postings-condition": escrowPostingsCondition,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

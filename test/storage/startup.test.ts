@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { checkDurability, createApp } from "../../src/main.js";
 import { openPostgres, openSqlite } from "../../src/storage/database.js";
+import { migrateToLatest } from "../../src/storage/migrate.js";
 import { adminQuery, createTestDatabase, DIALECTS, POSTGRES_URL } from "../support/dialects.js";
 import { testConfig } from "../support/server.js";
 
@@ -74,6 +75,37 @@ describe.each(DIALECTS)("start-up checks (%s)", (dialect) => {
         quiet,
       );
       await again.close();
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("R4: a database whose escrow postings index has 0006's first range condition gets the prefix condition the ledger check reads by", async () => {
+    const database = await createTestDatabase(dialect);
+    const db = database.handle.db;
+    const definition = async () =>
+      (dialect === "sqlite"
+        ? await sql<{
+            d: string;
+          }>`select sql as d from sqlite_master where name = 'postings_escrow'`.execute(db)
+        : await sql<{
+            d: string;
+          }>`select indexdef as d from pg_indexes where indexname = 'postings_escrow'`.execute(db)
+      ).rows[0]?.d;
+    try {
+      const current = await definition();
+      expect(current).toMatch(/substr\(/i);
+      // As a database migrated by the first version of 0006 has it, before 0007.
+      await sql`drop index postings_escrow`.execute(db);
+      await sql`create index postings_escrow on postings (account, entry_id) where account >= 'escrow:' and account < 'escrow;'`.execute(
+        db,
+      );
+      await sql`delete from schema_migrations where name = '0007-escrow-postings-condition'`.execute(
+        db,
+      );
+      expect(await definition()).not.toMatch(/substr\(/i);
+      expect(await migrateToLatest(database.handle)).toEqual(["0007-escrow-postings-condition"]);
+      expect(await definition()).toBe(current);
     } finally {
       await database.drop();
     }
