@@ -10,7 +10,7 @@ import pg from "pg";
 import type { Dialect } from "./dialect.js";
 import { preparingPool } from "./pg-prepared.js";
 import type { Database } from "./schema.js";
-import { SqliteCheckpointer, sqliteDialect, WalSync } from "./sqlite-driver.js";
+import { SqliteCheckpointer, sqliteDialect, WalSync, type DirectRunner } from "./sqlite-driver.js";
 
 export interface DatabaseHandle {
   readonly db: Kysely<Database>;
@@ -23,6 +23,8 @@ export interface DatabaseHandle {
   readonly dialect: Dialect;
   /** SQLite on a file: the WAL, synced after every commit (see sqlite-driver.ts). */
   readonly wal?: WalSync;
+  /** SQLite: the writer connection (`db`'s), for the group commit's statements (fast-sql.ts). */
+  readonly direct?: DirectRunner;
   close(): Promise<void>;
 }
 
@@ -59,8 +61,15 @@ export function openSqlite({
   checkpoints,
 }: SqliteOptions): DatabaseHandle {
   if (file === ":memory:") {
-    const db = new Kysely<Database>({ dialect: sqliteDialect(connect(file), null) });
-    return { db, readDb: db, dialect: "sqlite", close: () => db.destroy() };
+    const dialect = sqliteDialect(connect(file), null);
+    const db = new Kysely<Database>({ dialect });
+    return {
+      db,
+      readDb: db,
+      dialect: "sqlite",
+      direct: dialect.direct,
+      close: () => db.destroy(),
+    };
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const writer = connect(file);
@@ -91,7 +100,8 @@ export function openSqlite({
     checkpoints?.restartBytes,
     wal.restartGate,
   );
-  const db = new Kysely<Database>({ dialect: sqliteDialect(writer, wal) });
+  const writerDialect = sqliteDialect(writer, wal);
+  const db = new Kysely<Database>({ dialect: writerDialect });
   const reader = connect(file);
   reader.pragma("query_only = ON");
   // Reads (sessions, access checks, views, reports) keep 16 MiB: a long report scan cannot grow
@@ -103,6 +113,7 @@ export function openSqlite({
     readDb,
     dialect: "sqlite",
     wal,
+    direct: writerDialect.direct,
     close: async () => {
       await checkpointer.close();
       await readDb.destroy();

@@ -9,6 +9,7 @@
 import { CompiledQuery, PostgresAdapter, type Kysely } from "kysely";
 import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
+import type { DirectRunner } from "./sqlite-driver.js";
 
 /** A row to insert: column name to value (a table interface or a plain object). */
 type Row = object;
@@ -16,6 +17,18 @@ type Row = object;
 type Runner = Pick<Kysely<Database>, "executeQuery" | "getExecutor">;
 
 const texts = new Map<string, string>();
+
+/**
+ * Connections whose statements may skip Kysely's executor: the group commit registers the
+ * Kysely instance it hands its commands (bound to the SQLite writer, inside its transaction).
+ * Anything else, or the same instance with a plugin added, goes through Kysely.
+ */
+const directRunners = new WeakMap<object, DirectRunner>();
+
+/** Lets the statements run through `db` go straight to `runner` while it is in a transaction. */
+export function runDirectly(db: Runner, runner: DirectRunner): void {
+  directRunners.set(db, runner);
+}
 
 function quote(name: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not an identifier: ${name}`);
@@ -101,7 +114,8 @@ export async function insertRows(
   options: InsertOptions = {},
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const dialect = dialectOf(db);
+  const direct = directRunners.get(db);
+  const dialect = direct ? "sqlite" : dialectOf(db);
   const insert = { table, rows, options };
   const columns = Object.keys(rows[0]!);
   const text = cached(`i|${dialect}|${shapeKey(insert, columns)}`, () =>
@@ -109,7 +123,9 @@ export async function insertRows(
   );
   const parameters: unknown[] = [];
   bind(insert, columns, parameters);
-  const result = await db.executeQuery(CompiledQuery.raw(text, parameters));
+  const result =
+    direct?.runInTransaction(text, parameters) ??
+    (await db.executeQuery(CompiledQuery.raw(text, parameters)));
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -121,7 +137,7 @@ export async function insertRows(
 export async function insertAll(db: Runner, inserts: readonly Insert[]): Promise<void> {
   const present = inserts.filter((i) => i.rows.length > 0);
   if (present.length === 0) return;
-  const dialect = dialectOf(db);
+  const dialect = directRunners.has(db) ? "sqlite" : dialectOf(db);
   if (dialect === "sqlite" || present.length === 1) {
     for (const i of present) await insertRows(db, i.table, i.rows, i.options);
     return;
@@ -153,8 +169,13 @@ export async function query<R>(
   text: string,
   parameters: readonly unknown[],
 ): Promise<{ rows: R[]; changes: number }> {
-  const dialect = dialectOf(db);
-  const compiled = cached(`q|${dialect}|${text}`, () => placeholders(text, dialect));
-  const result = await db.executeQuery<R>(CompiledQuery.raw(compiled, [...parameters]));
+  const direct = directRunners.get(db);
+  // SQLite takes the text as written; only PostgreSQL's is rewritten (and kept).
+  const dialect = direct ? "sqlite" : dialectOf(db);
+  const compiled =
+    dialect === "sqlite" ? text : cached(`q|${dialect}|${text}`, () => placeholders(text, dialect));
+  const result =
+    direct?.runInTransaction<R>(compiled, parameters) ??
+    (await db.executeQuery<R>(CompiledQuery.raw(compiled, [...parameters])));
   return { rows: result.rows, changes: Number(result.numAffectedRows ?? 0) };
 }

@@ -15,9 +15,10 @@
  */
 import { sql, type Kysely } from "kysely";
 import type { Tx, WriteOptions } from "../app/ports.js";
+import { query, runDirectly } from "./fast-sql.js";
 import type { Database } from "./schema.js";
 import { SqlTx } from "./sql-tx.js";
-import type { WalSync } from "./sqlite-driver.js";
+import type { DirectRunner, WalSync } from "./sqlite-driver.js";
 
 interface Pending {
   readonly fn: (conn: Kysely<Database>) => Promise<unknown>;
@@ -73,6 +74,8 @@ export class SqliteGroupCommit {
     private readonly db: Kysely<Database>,
     private readonly mapError: (error: unknown) => unknown,
     private readonly wal: WalSync | null = null,
+    /** The writer connection under `db`: the commands' statements run on it directly. */
+    private readonly direct: DirectRunner | null = null,
   ) {}
 
   write<T>(fn: (tx: Tx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
@@ -114,6 +117,7 @@ export class SqliteGroupCommit {
     let settled: Settled[] = [];
     try {
       settled = await this.db.connection().execute(async (conn) => {
+        if (this.direct) runDirectly(conn, this.direct);
         await sql`begin immediate`.execute(conn);
         try {
           const results: Settled[] = [];
@@ -194,14 +198,14 @@ export class SqliteGroupCommit {
   }
 
   private async runOne(conn: Kysely<Database>, item: Pending): Promise<Settled> {
-    await sql`savepoint grouped_command`.execute(conn);
+    await query(conn, "savepoint grouped_command", []);
     try {
       const value = await item.fn(conn);
-      await sql`release savepoint grouped_command`.execute(conn);
+      await query(conn, "release savepoint grouped_command", []);
       return { ok: true, value };
     } catch (error) {
-      await sql`rollback to savepoint grouped_command`.execute(conn);
-      await sql`release savepoint grouped_command`.execute(conn);
+      await query(conn, "rollback to savepoint grouped_command", []);
+      await query(conn, "release savepoint grouped_command", []);
       return { ok: false, error: this.mapError(error) };
     }
   }

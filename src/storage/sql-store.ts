@@ -67,7 +67,7 @@ export class SqlStore implements Store {
   constructor(readonly handle: DatabaseHandle) {
     this.groupCommit =
       handle.dialect === "sqlite"
-        ? new SqliteGroupCommit(handle.db, mapUnique, handle.wal ?? null)
+        ? new SqliteGroupCommit(handle.db, mapUnique, handle.wal ?? null, handle.direct ?? null)
         : null;
   }
 

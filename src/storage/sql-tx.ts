@@ -1,7 +1,7 @@
 /**
  * The Tx port over Kysely, for one connection inside an open transaction.
  */
-import { CompiledQuery, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { ContractAggregate, Plan } from "../domain/aggregate.js";
 import { assertBalanced, postingsFor, type PostingDraft } from "../domain/ledger.js";
 import { OPEN_REFUND_STATUSES } from "../domain/machines.js";
@@ -371,19 +371,18 @@ export class SqlTx implements Tx {
   }
 
   async releaseIdempotencyKey(scope: IdempotencyScope): Promise<void> {
-    await this.db
-      .deleteFrom("idempotency_keys")
-      .where("user_id", "=", scope.userId)
-      .where("endpoint", "=", scope.endpoint)
-      .where("key", "=", scope.key)
-      .execute();
+    await query(
+      this.db,
+      `delete from "idempotency_keys" where "user_id" = ? and "endpoint" = ? and "key" = ?`,
+      [scope.userId, scope.endpoint, scope.key],
+    );
   }
 
   async savepoint<T>(fn: () => Promise<Result<T>>): Promise<Result<T>> {
     // Not released afterwards: the enclosing commit (or, in a group commit, the release of the
     // command's own savepoint) releases it, and each release would be one more round trip.
     const name = `command_${++this.savepoints}`;
-    const run = (text: string) => this.db.executeQuery(CompiledQuery.raw(text));
+    const run = (text: string) => query(this.db, text, []);
     await run(`savepoint ${name}`);
     try {
       const result = await fn();

@@ -2,8 +2,8 @@
  * The hot path's hand-made inserts: an upsert overwrites a row's state but leaves the columns a
  * row never changes (its parties, its place, its time) as they were created, on both engines.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { insertRows } from "../../src/storage/fast-sql.js";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { insertRows, query, runDirectly } from "../../src/storage/fast-sql.js";
 import { DIALECTS } from "../support/dialects.js";
 import { createTestEngine, type TestEngine } from "../support/engine.js";
 import { contractWith, parties } from "../scenarios/calendar.js";
@@ -42,5 +42,36 @@ describe.each(DIALECTS)("fast SQL upserts (%s)", (dialect) => {
     // Without `fixed`, every column is overwritten.
     await insertRows(db(), "contracts", [changed], { upsert: true });
     expect(await contract()).toEqual(changed);
+  });
+});
+
+describe("statements straight on the SQLite writer", () => {
+  let engine: TestEngine;
+  beforeEach(async () => {
+    engine = await createTestEngine("sqlite");
+  });
+  afterEach(() => engine.close());
+
+  it("R24: a command's statements run on the writer connection directly, in the group commit's transaction", async () => {
+    const direct = vi.spyOn(engine.database.handle.direct!, "runInTransaction");
+    await contractWith(engine, await parties(engine), [50_000]);
+    const texts = direct.mock.calls.map(([text]) => text);
+    expect(texts).toContain("savepoint grouped_command");
+    expect(texts.some((t) => t.startsWith('insert into "journal_entries"'))).toBe(true);
+    // Inside the transaction every one ran there (none fell back to Kysely).
+    expect(direct.mock.results.every((r) => r.type === "return" && r.value !== undefined)).toBe(
+      true,
+    );
+  });
+
+  it("R24: a registered connection outside a transaction goes through Kysely, which runs the statement", async () => {
+    const { handle } = engine.database;
+    const direct = vi.spyOn(handle.direct!, "runInTransaction");
+    const result = await handle.db.connection().execute(async (conn) => {
+      runDirectly(conn, handle.direct!);
+      return query<{ one: number }>(conn, "select 1 as one", []);
+    });
+    expect(result.rows).toEqual([{ one: 1 }]);
+    expect(direct.mock.results).toEqual([{ type: "return", value: undefined }]);
   });
 });
