@@ -424,7 +424,8 @@ export function sqliteDialect(
  * the WAL from the top (the writer retries off the event loop meanwhile). The WAL file thus stays
  * near `restartBytes` instead of growing with every write. Before the RESTART, passive passes run
  * back to back until one finds almost nothing new, and the database file is synced, so the writer
- * waits only for a short copy and the sync of what it copied.
+ * waits only for a short copy and the sync of what it copied. What each tick copies is synced on
+ * that tick, so the file's writeback comes in small pieces, not in one flush per restart.
  */
 export class SqliteCheckpointer {
   private readonly worker: Worker;
@@ -496,9 +497,18 @@ let restartAfter = 0;
 // file: so passes run back to back first, until one finds (almost) nothing new to copy.
 const CATCH_UP_PASSES = 4;
 const CAUGHT_UP_MS = 2;
+// Frames of the current WAL copied into the database file and synced there.
+let synced = 0;
 const tick = () => {
   try {
     const [passive] = db.pragma("wal_checkpoint(PASSIVE)");
+    // What this pass copied is synced now, a tick's worth at a time. Left to the restart, the
+    // file gathered up to restartBytes of unsynced pages (the OS writes back dirty pages only
+    // after 30 s), whose flush in one go made the writer's WAL syncs wait behind it.
+    if (passive.checkpointed !== synced) {
+      fs.fdatasyncSync(dbFd);
+      synced = passive.checkpointed;
+    }
     if (passive.log * frameBytes > workerData.restartBytes && Date.now() >= restartAfter) {
       for (let pass = 0; pass < CATCH_UP_PASSES; pass++) {
         const started = performance.now();
@@ -520,6 +530,8 @@ const tick = () => {
       let restart;
       try {
         [restart] = db.pragma("wal_checkpoint(RESTART)");
+        // A WAL started over counts from zero (SQLite synced what the RESTART copied).
+        if (!restart.busy) synced = 0;
       } finally {
         if (gate) {
           Atomics.store(gate, 0, ${RestartGate.IDLE});
