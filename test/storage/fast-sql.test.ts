@@ -3,7 +3,11 @@
  * row never changes (its parties, its place, its time) as they were created, on both engines.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { UlidGenerator } from "../../src/infra/ids.js";
+import { planFanOut } from "../../src/notify/fan-out.js";
 import { insertRows, query, runDirectly } from "../../src/storage/fast-sql.js";
+import { NotificationStore } from "../../src/storage/notifications.js";
+import type { SqlStore } from "../../src/storage/sql-store.js";
 import { DIALECTS } from "../support/dialects.js";
 import { createTestEngine, type TestEngine } from "../support/engine.js";
 import { contractWith, parties } from "../scenarios/calendar.js";
@@ -62,6 +66,25 @@ describe("statements straight on the SQLite writer", () => {
     expect(direct.mock.results.every((r) => r.type === "return" && r.value !== undefined)).toBe(
       true,
     );
+  });
+
+  it("R22: the notification fan-out's statements, on its own view of the tables, run on the writer directly", async () => {
+    await contractWith(engine, await parties(engine), [50_000]);
+    const store = engine.deps.store as SqlStore;
+    const notifications = new NotificationStore(
+      engine.database.handle,
+      new UlidGenerator(),
+      store.groupCommit,
+    );
+    const direct = vi.spyOn(engine.database.handle.direct!, "runInTransaction");
+    const taken = await notifications.fanOut(50, Date.now(), (input) =>
+      planFanOut(input, "http://escrow.test"),
+    );
+    expect(taken).toBeGreaterThan(0);
+    const texts = direct.mock.calls.map(([text]) => text);
+    expect(texts.some((t) => t.startsWith('insert into "notifications"'))).toBe(true);
+    expect(texts.some((t) => t.startsWith('delete from "outbox"'))).toBe(true);
+    expect(await notifications.hasOutbox()).toBe(false);
   });
 
   it("R24: a registered connection outside a transaction goes through Kysely, which runs the statement", async () => {
