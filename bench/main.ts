@@ -60,10 +60,11 @@ const SIZE = SMOKE
       contracts: 20_000,
       pgContracts: 3_000,
       pairs: 20,
-      base: 2,
-      service: 3,
+      warmup: 1.5,
+      base: 1.5,
+      service: 2.5,
       g2: 12,
-      g2Canned: 5,
+      g2Canned: 3,
       sweep: 20_000,
       sweepIdle: 2,
       report: 125_000,
@@ -72,6 +73,7 @@ const SIZE = SMOKE
       contracts: 60_000,
       pgContracts: 10_000,
       pairs: 50,
+      warmup: 2,
       base: 4,
       service: 6,
       g2: 60,
@@ -369,8 +371,8 @@ async function sqlitePhases() {
   const target = pools([server.url], 64);
   // Warm-up, not measured: a fresh process compiles its code and fills its caches first
   // (a long-running server is past this), as the baselines' connection already is.
-  await closedLoop(cannedTarget, cannedStream, 64, 2);
-  await closedLoop(target, stream, 64, 2);
+  await closedLoop(cannedTarget, cannedStream, 64, SIZE.warmup);
+  await closedLoop(target, stream, 64, SIZE.warmup);
   const r1: number[] = [];
   const r100: number[] = [];
   const http: number[] = [];
@@ -562,10 +564,10 @@ async function pgPhases() {
     const one = pools([servers[0]!.url], 32);
     const two = pools([servers[1]!.url, servers[2]!.url], 16);
     // Warm-up, not measured, for the baseline's connections and for the servers alike.
-    await rawPg(2);
-    await rawPg(1, true);
-    await closedLoop(one, stream, 32, 2);
-    await closedLoop(two, stream, 32, 2);
+    await rawPg(SIZE.warmup);
+    await rawPg(SIZE.warmup / 2, true);
+    await closedLoop(one, stream, 32, SIZE.warmup);
+    await closedLoop(two, stream, 32, SIZE.warmup);
     const b: number[] = [];
     const bp: number[] = [];
     const s1: number[] = [];
@@ -746,7 +748,7 @@ async function sweepPhase() {
       );
     };
     // Warm up first (a fresh process compiles its code on the first requests).
-    await openLoop([server.url], 16, fresh(), INTERACTIVE_RATE, 2);
+    await openLoop([server.url], 16, fresh(), INTERACTIVE_RATE, SIZE.warmup);
     const admin = new Pool(server.url, { connections: 1, headersTimeout: 0, bodyTimeout: 0 });
     for (let r = 0; r < SWEEP_ROUNDS; r++) {
       rawRates.push(rawSweep(r));
