@@ -25,9 +25,18 @@ const texts = new Map<string, string>();
  */
 const directRunners = new WeakMap<object, DirectRunner>();
 
-/** Lets the statements run through `db` go straight to `runner` while it is in a transaction. */
+/**
+ * Lets the statements run through `db` go straight to `runner` while it is in a transaction.
+ * An instance with plugins is left to Kysely, which applies them.
+ */
 export function runDirectly(db: Runner, runner: DirectRunner): void {
-  directRunners.set(db, runner);
+  if (db.getExecutor().plugins.length === 0) directRunners.set(db, runner);
+}
+
+/** `view` (a new instance made from `db`, such as `withTables()`) runs as `db` runs. */
+export function runLike(db: Runner, view: Runner): void {
+  const runner = directRunners.get(db);
+  if (runner) runDirectly(view, runner);
 }
 
 function quote(name: string): string {

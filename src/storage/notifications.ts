@@ -9,7 +9,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { IdGenerator } from "../app/ports.js";
 import type { DatabaseHandle } from "./database.js";
 import type { SqliteGroupCommit } from "./group-commit.js";
-import { insertRows, marks, query, runDirectly } from "./fast-sql.js";
+import { insertRows, marks, query, runLike } from "./fast-sql.js";
 import { keysetPage, UnknownCursorError, type PageRequest } from "./lists.js";
 import type { DeliveriesTable, NotifyTables } from "./notify-schema.js";
 import { iso } from "./read-model.js";
@@ -171,12 +171,11 @@ export class NotificationStore {
    */
   private async transaction<T>(fn: (db: Transaction<Database & NotifyTables>) => Promise<T>) {
     if (this.groupCommit) {
-      const { direct } = this.handle;
       return this.groupCommit.run(
         (conn) => {
           const tables = conn.withTables<NotifyTables>() as Transaction<Database & NotifyTables>;
           // A new instance: its statements go straight to the writer too, as `conn`'s do.
-          if (direct) runDirectly(tables, direct);
+          runLike(conn, tables);
           return fn(tables);
         },
         { background: "notifications" },

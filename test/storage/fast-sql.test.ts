@@ -1,7 +1,9 @@
 /**
  * The hot path's hand-made inserts: an upsert overwrites a row's state but leaves the columns a
- * row never changes (its parties, its place, its time) as they were created, on both engines.
+ * row never changes (its parties, its place, its time) as they were created, on both engines;
+ * and the group commit's statements run straight on the SQLite writer.
  */
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { UlidGenerator } from "../../src/infra/ids.js";
 import { planFanOut } from "../../src/notify/fan-out.js";
@@ -85,6 +87,29 @@ describe("statements straight on the SQLite writer", () => {
     expect(texts.some((t) => t.startsWith('insert into "notifications"'))).toBe(true);
     expect(texts.some((t) => t.startsWith('delete from "outbox"'))).toBe(true);
     expect(await notifications.hasOutbox()).toBe(false);
+  });
+
+  it("R24: an instance with a plugin is not run directly: Kysely runs it, plugin and all", async () => {
+    const { handle } = engine.database;
+    const direct = vi.spyOn(handle.direct!, "runInTransaction");
+    const seen: string[] = [];
+    const result = await handle.db.connection().execute(async (conn) => {
+      await sql`begin`.execute(conn);
+      const watched = conn.withPlugin({
+        transformQuery: ({ node }) => node,
+        transformResult: ({ result }) => {
+          seen.push("result");
+          return Promise.resolve(result);
+        },
+      });
+      runDirectly(watched, handle.direct!);
+      const rows = await query<{ one: number }>(watched, "select 1 as one", []);
+      await sql`rollback`.execute(conn);
+      return rows;
+    });
+    expect(result.rows).toEqual([{ one: 1 }]);
+    expect(seen).toEqual(["result"]);
+    expect(direct).not.toHaveBeenCalled();
   });
 
   it("R24: a registered connection outside a transaction goes through Kysely, which runs the statement", async () => {
