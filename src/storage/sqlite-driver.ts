@@ -481,7 +481,8 @@ const fs = require("node:fs");
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
-// The database file, to sync what the passive passes copied into it before the writer pauses.
+// The database file, to sync what the passive passes copy into it (each tick, and before the
+// writer pauses for a restart).
 const dbFd = fs.openSync(workerData.file, "r");
 // RESTART holds the write lock (and the writer waits at the gate) while it waits for readers:
 // wait 3 ms at most (SQLite's busy handler sleeps 1 ms, then 2), enough for a request's read,
@@ -530,7 +531,8 @@ const tick = () => {
       let restart;
       try {
         [restart] = db.pragma("wal_checkpoint(RESTART)");
-        // A WAL started over counts from zero (SQLite synced what the RESTART copied).
+        // The next write starts the WAL over, counting from zero (SQLite synced what the
+        // RESTART copied).
         if (!restart.busy) synced = 0;
       } finally {
         if (gate) {
@@ -542,11 +544,14 @@ const tick = () => {
     }
   } catch (error) {
     // A checkpoint that could not run (a lock, a busy disk) is simply tried on the next tick.
-    // Anything else, such as a failed sync of the database file, ends the worker: the pages
-    // copied into the file may not be on disk, and only the WAL still holds them for sure. The
-    // WAL is not started over; the writer then checkpoints in its own commits, where SQLite's
-    // own sync fails too (Linux reports a writeback error to every file description open on it).
-    if (!(error instanceof Database.SqliteError)) throw error;
+    // Anything else, such as a failed sync of the database file (ours, or SQLite's own, an I/O
+    // error), ends the worker: the pages copied into the file may not be on disk, and only the
+    // WAL still holds them for sure, so it must not be started over by a later, luckier pass.
+    // The writer then checkpoints in its own commits, where SQLite's own sync fails too (Linux
+    // reports a writeback error to every file description open on the file).
+    if (!(error instanceof Database.SqliteError) || String(error.code).startsWith("SQLITE_IOERR")) {
+      throw error;
+    }
   }
   timer = setTimeout(tick, workerData.intervalMs);
 };
