@@ -17,19 +17,21 @@ async function storedDefinition(
   db: Kysely<unknown>,
   dialect: Dialect,
 ): Promise<string | undefined> {
-  const { rows } =
-    dialect === "sqlite"
-      ? await sql<{ definition: string }>`select sql as definition from sqlite_master
-          where type = 'index' and name = 'postings_escrow'`.execute(db)
-      : await sql<{ definition: string }>`select indexdef as definition from pg_indexes
-          where schemaname = current_schema() and indexname = 'postings_escrow'`.execute(db);
-  return rows[0]?.definition;
+  if (dialect === "sqlite") {
+    const { rows } = await sql<{ definition: string }>`select sql as definition from sqlite_master
+      where type = 'index' and name = 'postings_escrow'`.execute(db);
+    return rows[0]?.definition;
+  }
+  // Found through the search path, as the drop and create below find it.
+  const { rows } = await sql<{ definition: string | null }>`select
+    pg_get_indexdef(to_regclass('postings_escrow')) as definition`.execute(db);
+  return rows[0]?.definition ?? undefined;
 }
 
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const definition = await storedDefinition(db, dialect);
   // Both dialects keep the text of the condition: SQLite as written, PostgreSQL as
-  // `substr((account)::text, 1, 7) = 'escrow:'::text`.
+  // `substr(account, 1, 7) = 'escrow:'::text`.
   if (definition !== undefined && /substr\(/i.test(definition)) return;
   // Safe to run again if a crash came between statements (SQLite migrates outside a transaction).
   await sql`drop index if exists postings_escrow`.execute(db);
