@@ -3,6 +3,7 @@
  * a message naming the variable. README.md lists every variable with its default.
  */
 import path from "node:path";
+import { isIP } from "node:net";
 
 export interface Config {
   readonly port: number;
@@ -24,6 +25,11 @@ export interface Config {
   readonly publicUrl: string;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
+  /**
+   * Which proxies in front of the server to believe about the client's address
+   * (`X-Forwarded-For`): none, the nearest N hops, or those at the listed addresses.
+   */
+  readonly trustProxy: false | number | readonly string[];
   /** Migrate the database at start (default); off for fleets that run `escrow migrate` first. */
   readonly autoMigrate: boolean;
   /** Notifications (docs/NOTIFICATIONS.md): SMTP server, sender, dispatcher poll, webhook SSRF guard. */
@@ -104,6 +110,31 @@ function smtpUrl(env: Env): string | null {
   return raw;
 }
 
+/**
+ * ESCROW_TRUST_PROXY: unset or 0, none; a whole number, that many proxies in front; or a comma
+ * separated list of proxy addresses and CIDR ranges. The login throttle counts failures per
+ * client address, which behind a proxy is the proxy's own unless it is trusted; a client that
+ * is not behind a trusted proxy cannot choose its address with the header.
+ */
+function trustProxy(env: Env): false | number | readonly string[] {
+  const raw = env.ESCROW_TRUST_PROXY?.trim();
+  if (!raw || raw === "0") return false;
+  if (/^\d+$/.test(raw)) return integer(env, "ESCROW_TRUST_PROXY", 0, 0, 10);
+  const entries = raw.split(",").map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address = "", bits, ...rest] = entry.split("/");
+    const family = isIP(address);
+    const max = family === 4 ? 32 : 128;
+    const badBits = bits !== undefined && (!/^\d+$/.test(bits) || Number(bits) > max);
+    if (family === 0 || badBits || rest.length > 0) {
+      throw new ConfigError(
+        `ESCROW_TRUST_PROXY must be 0, a number of proxies (1 to 10) or a comma-separated list of addresses and CIDR ranges, got "${raw}"`,
+      );
+    }
+  }
+  return entries;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, "PORT", 3000, 0, 65535);
   const testClock = flag(env, "ESCROW_TEST_CLOCK");
@@ -133,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: publicUrl(env, port),
     logLevel: env.LOG_LEVEL ?? "info",
     bodyLimitBytes: integer(env, "ESCROW_BODY_LIMIT_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+    trustProxy: trustProxy(env),
     autoMigrate: flag(env, "ESCROW_AUTO_MIGRATE", true),
     smtpUrl: smtpUrl(env),
     mailFrom: env.ESCROW_MAIL_FROM || "no-reply@localhost",

@@ -43,6 +43,17 @@ function requestId(header: string | string[] | undefined): string {
   return value && /^[\w.:-]{1,100}$/.test(value) ? value : randomUUID();
 }
 
+/**
+ * `request.ip` (the login throttle's key) is read from X-Forwarded-For only through trusted
+ * proxies: the nearest `n` hops, or those at the listed addresses and ranges.
+ */
+function trustedProxies(
+  setting: false | number | readonly string[],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === "number") return (_address, hop) => hop < setting;
+  return setting === false ? false : [...setting];
+}
+
 export async function buildServer(
   services: Services,
   options: ServerOptions = {},
@@ -50,6 +61,7 @@ export async function buildServer(
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: services.config.bodyLimitBytes,
+    trustProxy: trustedProxies(services.config.trustProxy),
     genReqId: (request) => requestId(request.headers["x-request-id"]),
     logController: new LogController({ requestIdLogLabel: "requestId" }),
     ajv: {
