@@ -6,7 +6,7 @@
  *
  * Table and column names come from our own code, never from a request; values are always bound.
  */
-import { CompiledQuery, PostgresAdapter, type Kysely } from "kysely";
+import { CompiledQuery, PostgresAdapter, type Kysely, type QueryResult } from "kysely";
 import type { Database } from "./schema.js";
 import type { Dialect } from "./dialect.js";
 import type { DirectRunner } from "./sqlite-driver.js";
@@ -52,7 +52,23 @@ function placeholders(text: string, dialect: Dialect): string {
 }
 
 export function dialectOf(db: Runner): Dialect {
+  if (directRunners.has(db)) return "sqlite";
   return db.getExecutor().adapter instanceof PostgresAdapter ? "postgres" : "sqlite";
+}
+
+/**
+ * Runs a finished statement: straight on the writer when `db` is registered, else through
+ * Kysely (with a copy of the parameters, which Kysely freezes).
+ */
+async function execute<R>(
+  db: Runner,
+  text: string,
+  parameters: readonly unknown[],
+): Promise<QueryResult<R>> {
+  return (
+    directRunners.get(db)?.runInTransaction<R>(text, parameters) ??
+    db.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))
+  );
 }
 
 function cached(key: string, make: () => string): string {
@@ -123,8 +139,7 @@ export async function insertRows(
   options: InsertOptions = {},
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const direct = directRunners.get(db);
-  const dialect = direct ? "sqlite" : dialectOf(db);
+  const dialect = dialectOf(db);
   const insert = { table, rows, options };
   const columns = Object.keys(rows[0]!);
   const text = cached(`i|${dialect}|${shapeKey(insert, columns)}`, () =>
@@ -132,9 +147,7 @@ export async function insertRows(
   );
   const parameters: unknown[] = [];
   bind(insert, columns, parameters);
-  const result =
-    direct?.runInTransaction(text, parameters) ??
-    (await db.executeQuery(CompiledQuery.raw(text, parameters)));
+  const result = await execute(db, text, parameters);
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -146,7 +159,7 @@ export async function insertRows(
 export async function insertAll(db: Runner, inserts: readonly Insert[]): Promise<void> {
   const present = inserts.filter((i) => i.rows.length > 0);
   if (present.length === 0) return;
-  const dialect = directRunners.has(db) ? "sqlite" : dialectOf(db);
+  const dialect = dialectOf(db);
   if (dialect === "sqlite" || present.length === 1) {
     for (const i of present) await insertRows(db, i.table, i.rows, i.options);
     return;
@@ -178,13 +191,10 @@ export async function query<R>(
   text: string,
   parameters: readonly unknown[],
 ): Promise<{ rows: R[]; changes: number }> {
-  const direct = directRunners.get(db);
+  const dialect = dialectOf(db);
   // SQLite takes the text as written; only PostgreSQL's is rewritten (and kept).
-  const dialect = direct ? "sqlite" : dialectOf(db);
   const compiled =
     dialect === "sqlite" ? text : cached(`q|${dialect}|${text}`, () => placeholders(text, dialect));
-  const result =
-    direct?.runInTransaction<R>(compiled, parameters) ??
-    (await db.executeQuery<R>(CompiledQuery.raw(compiled, [...parameters])));
+  const result = await execute<R>(db, compiled, parameters);
   return { rows: result.rows, changes: Number(result.numAffectedRows ?? 0) };
 }
