@@ -298,8 +298,13 @@ class SqliteConnection implements DatabaseConnection, DirectRunner {
   }
 
   runInTransaction<R>(text: string, parameters: readonly unknown[]): QueryResult<R> | undefined {
-    // What executeQuery does inside a transaction: no lock to wait for, no sync before COMMIT.
-    if (!this.sqlite.inTransaction) return undefined;
+    // A statement that ends the transaction (COMMIT) goes through executeQuery, which syncs the
+    // WAL after it.
+    return this.sqlite.inTransaction ? this.runInside<R>(text, parameters) : undefined;
+  }
+
+  /** A statement inside a transaction: there is no lock to wait for. */
+  private runInside<R>(text: string, parameters: readonly unknown[]): QueryResult<R> {
     this.refuseAfterFailedSync();
     const statement = this.prepare(text);
     const result = this.run<R>(statement, parameters as unknown[]);
@@ -308,40 +313,45 @@ class SqliteConnection implements DatabaseConnection, DirectRunner {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    this.refuseAfterFailedSync();
-    const statement = this.prepare(compiled.sql);
-    const parameters = compiled.parameters as unknown[];
-    let result: QueryResult<R>;
-    if (this.sqlite.inTransaction) {
-      result = this.run(statement, parameters);
-    } else {
-      // Outside a transaction a statement that finds the database locked (another process's
-      // writer, a checkpoint restarting the WAL) has done nothing, so it is tried again after a
-      // pause that leaves the event loop free. The connection's own busy timeout would sleep
-      // the whole server instead.
-      let started: number | undefined;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          result = this.run(statement, parameters);
-          break;
-        } catch (error) {
-          started ??= Date.now();
-          const code = (error as { code?: unknown }).code;
-          if (code !== "SQLITE_BUSY" || Date.now() - started > BUSY_WAIT_MS) throw error;
-          // A checkpoint holds the lock for milliseconds: look again every millisecond.
-          await new Promise((resolve) =>
-            attempt === 0 ? setImmediate(resolve) : setTimeout(resolve, 1),
-          );
-        }
-      }
-    }
-    if (!statement.readonly) this.dirty = true;
+    const result = this.sqlite.inTransaction
+      ? this.runInside<R>(compiled.sql, compiled.parameters)
+      : await this.runOutsideTransaction<R>(compiled);
     // Outside a transaction after a write: that write (or the COMMIT that just ran) is committed
     // and must reach the disk before anyone is told.
     if (this.dirty && !this.sqlite.inTransaction && this.wal) {
       this.dirty = false;
       if (!this.wal.syncDeferred) await this.wal.sync();
     }
+    return result;
+  }
+
+  /**
+   * Outside a transaction a statement that finds the database locked (another process's writer,
+   * a checkpoint restarting the WAL) has done nothing, so it is tried again after a pause that
+   * leaves the event loop free. The connection's own busy timeout would sleep the whole server
+   * instead.
+   */
+  private async runOutsideTransaction<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    this.refuseAfterFailedSync();
+    const statement = this.prepare(compiled.sql);
+    const parameters = compiled.parameters as unknown[];
+    let result: QueryResult<R>;
+    let started: number | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        result = this.run(statement, parameters);
+        break;
+      } catch (error) {
+        started ??= Date.now();
+        const code = (error as { code?: unknown }).code;
+        if (code !== "SQLITE_BUSY" || Date.now() - started > BUSY_WAIT_MS) throw error;
+        // A checkpoint holds the lock for milliseconds: look again every millisecond.
+        await new Promise((resolve) =>
+          attempt === 0 ? setImmediate(resolve) : setTimeout(resolve, 1),
+        );
+      }
+    }
+    if (!statement.readonly) this.dirty = true;
     return result;
   }
 
