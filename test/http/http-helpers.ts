@@ -96,3 +96,26 @@ export async function contractOf(server: TestServer, user: TestUser, id: string)
   expect(answer.status).toBe(200);
   return answer.body;
 }
+
+/**
+ * A login arriving from `remote` (the TCP peer), with an X-Forwarded-For header when given: to
+ * tell the per-address throttle from the per-account one, and a proxy from its clients.
+ */
+export async function loginFrom(
+  server: TestServer,
+  remote: string,
+  body: { email: string; password: string },
+  forwardedFor?: string,
+) {
+  const response = await server.app.server.app.inject({
+    method: "POST",
+    url: "/v1/auth/login",
+    remoteAddress: remote,
+    headers: {
+      "content-type": "application/json",
+      ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
+    },
+    payload: JSON.stringify(body),
+  });
+  return { status: response.statusCode, body: response.json(), headers: response.headers };
+}

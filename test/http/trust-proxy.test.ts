@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { createTestServer, type TestServer } from "../support/server.js";
-import { expectError } from "./http-helpers.js";
+import { expectError, loginFrom } from "./http-helpers.js";
 
 const PASSWORD = "correct horse battery";
 /** More failed logins from one address than the per-address limit allows. */
@@ -18,24 +18,11 @@ describe("ESCROW_TRUST_PROXY", () => {
     server = undefined;
   });
 
-  /** A login arriving from `remote` (the TCP peer) with an optional X-Forwarded-For header. */
-  async function login(
+  const login = (
     remote: string,
     forwardedFor: string | undefined,
     body: { email: string; password: string },
-  ) {
-    const response = await server!.app.server.app.inject({
-      method: "POST",
-      url: "/v1/auth/login",
-      remoteAddress: remote,
-      headers: {
-        "content-type": "application/json",
-        ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}),
-      },
-      payload: JSON.stringify(body),
-    });
-    return { status: response.statusCode, body: response.json(), headers: response.headers };
-  }
+  ) => loginFrom(server!, remote, body, forwardedFor);
 
   async function failManyTimes(remote: string, forwardedFor: (i: number) => string | undefined) {
     for (let i = 0; i < FAILURES; i++) {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../support/dialects.js";
 import { createTestServer, offer, type TestServer } from "../support/server.js";
-import { caller, expectError, moneyOf, type Call } from "./http-helpers.js";
+import { caller, expectError, loginFrom, moneyOf, type Call } from "./http-helpers.js";
 
 const PASSWORD = "correct horse battery";
 let unique = 0;
@@ -32,18 +32,6 @@ describe.each(DIALECTS)("users over HTTP (%s)", (dialect) => {
     call = caller(server);
   });
   afterAll(() => server.close());
-
-  /** A login from a chosen address, to tell the per-IP throttle from the per-account one. */
-  async function loginFrom(ip: string, body: { email: string; password: string }) {
-    const response = await server.app.server.app.inject({
-      method: "POST",
-      url: "/v1/auth/login",
-      remoteAddress: ip,
-      headers: { "content-type": "application/json" },
-      payload: JSON.stringify(body),
-    });
-    return { status: response.statusCode, body: response.json(), headers: response.headers };
-  }
 
   describe("POST /v1/auth/signup", () => {
     it("R1: anyone signs up with email and password and gets a user and a working token (201)", async () => {
@@ -184,17 +172,23 @@ describe.each(DIALECTS)("users over HTTP (%s)", (dialect) => {
       let last = 0;
       for (let i = 0; i < 10; i++) {
         last = (
-          await loginFrom(`10.1.0.${i + 1}`, { email: victim.email, password: "wrong password" })
+          await loginFrom(server, `10.1.0.${i + 1}`, {
+            email: victim.email,
+            password: "wrong password",
+          })
         ).status;
       }
       expect(last).toBe(401);
-      const throttled = await loginFrom("10.1.0.200", { email: victim.email, password: PASSWORD });
+      const throttled = await loginFrom(server, "10.1.0.200", {
+        email: victim.email,
+        password: PASSWORD,
+      });
       expectError(throttled, 429, "rate_limited");
       const retryAfter = Number(throttled.headers["retry-after"]);
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(15 * 60);
       // Per account: another account from the very address that failed last still logs in.
-      const fine = await loginFrom("10.1.0.10", { email: other.email, password: PASSWORD });
+      const fine = await loginFrom(server, "10.1.0.10", { email: other.email, password: PASSWORD });
       expect(fine.status).toBe(200);
     });
 
@@ -203,23 +197,26 @@ describe.each(DIALECTS)("users over HTTP (%s)", (dialect) => {
       const fresh = await server.signUp("IpFresh");
       // 100 failures from one address, spread over many accounts so no account reaches its own limit.
       for (let i = 0; i < 100; i++) {
-        const answer = await loginFrom("10.2.0.1", {
+        const answer = await loginFrom(server, "10.2.0.1", {
           email: `ghost${i % 20}.${unique}@example.test`,
           password: "nope nope",
         });
         expect(answer.status).toBe(401);
       }
-      const blocked = await loginFrom("10.2.0.1", { email: fresh.email, password: PASSWORD });
+      const blocked = await loginFrom(server, "10.2.0.1", {
+        email: fresh.email,
+        password: PASSWORD,
+      });
       expectError(blocked, 429, "rate_limited");
       expect(Number(blocked.headers["retry-after"])).toBeGreaterThan(0);
       for (const user of users) {
         expect(
-          (await loginFrom("10.2.0.2", { email: user.email, password: PASSWORD })).status,
+          (await loginFrom(server, "10.2.0.2", { email: user.email, password: PASSWORD })).status,
         ).toBe(200);
       }
-      expect((await loginFrom("10.2.0.2", { email: fresh.email, password: PASSWORD })).status).toBe(
-        200,
-      );
+      expect(
+        (await loginFrom(server, "10.2.0.2", { email: fresh.email, password: PASSWORD })).status,
+      ).toBe(200);
     });
   });
 
