@@ -22,6 +22,8 @@ export interface Config {
   readonly scryptLogN: number;
   readonly sessionIdleHours: number;
   readonly sessionMaxHours: number;
+  /** Sign-ups accepted per client address per hour (0: no limit). */
+  readonly signupsPerHour: number;
   readonly publicUrl: string;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
@@ -161,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     scryptLogN,
     sessionIdleHours: integer(env, "ESCROW_SESSION_IDLE_HOURS", 24 * 7, 1, 24 * 365),
     sessionMaxHours: integer(env, "ESCROW_SESSION_MAX_HOURS", 24 * 30, 1, 24 * 365),
+    signupsPerHour: integer(env, "ESCROW_SIGNUP_LIMIT", 20, 0, 1_000_000),
     publicUrl: publicUrl(env, port),
     logLevel: env.LOG_LEVEL ?? "info",
     bodyLimitBytes: integer(env, "ESCROW_BODY_LIMIT_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),

@@ -144,7 +144,15 @@ async function assemble(
     readDb,
   );
   const rateLimiter = new RateLimiter(db);
-  const accounts = new Accounts(db, ids, sessions, rateLimiter, config.scryptLogN, wallClock);
+  const accounts = new Accounts(
+    db,
+    ids,
+    sessions,
+    rateLimiter,
+    config.scryptLogN,
+    wallClock,
+    config.signupsPerHour,
+  );
   if (config.bootstrapStaff) {
     const staff = await accounts.ensureStaff(
       config.bootstrapStaff.email,

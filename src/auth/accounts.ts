@@ -8,7 +8,7 @@ import { userFromRow } from "../storage/rows.js";
 import type { Database } from "../storage/schema.js";
 import { insertUser } from "../storage/users.js";
 import { decoyHash, hashPassword, verifyPassword } from "./passwords.js";
-import { LOGIN_LIMITS, type RateLimiter } from "./rate-limit.js";
+import { LOGIN_LIMITS, SIGNUP_WINDOW_MS, type RateLimiter } from "./rate-limit.js";
 import type { Sessions } from "./sessions.js";
 
 export function normalizeEmail(email: string): string {
@@ -18,6 +18,14 @@ export function normalizeEmail(email: string): string {
 export interface LoginOutcome {
   readonly user: User;
   readonly token: string;
+}
+
+/** Too many attempts: answered 429 with `Retry-After: retryAfter` (seconds). */
+export interface Throttled {
+  readonly ok: false;
+  readonly code: "rate_limited";
+  readonly message: string;
+  readonly retryAfter: number;
 }
 
 export class Accounts {
@@ -30,14 +38,30 @@ export class Accounts {
     private readonly limiter: RateLimiter,
     private readonly scryptLogN: number,
     private readonly wallClock: () => number,
+    /** Sign-ups accepted per client address per hour; 0: no limit. */
+    private readonly signupsPerHour = 0,
   ) {}
 
-  async signUp(input: {
-    email: string;
-    password: string;
-    name: string;
-  }): Promise<Result<LoginOutcome>> {
+  /**
+   * Creates an account and logs it in. With the client's address (`from`), the sign-up is
+   * counted against that address's hourly limit first, before the costly password hash.
+   */
+  async signUp(
+    input: { email: string; password: string; name: string },
+    from?: string,
+  ): Promise<Result<LoginOutcome> | Throttled> {
     const now = this.wallClock();
+    if (from !== undefined && this.signupsPerHour > 0) {
+      const limit = { max: this.signupsPerHour, windowMs: SIGNUP_WINDOW_MS };
+      const wait = await this.limiter.take(`signup:ip:${from}`, limit, now);
+      if (wait > 0)
+        return {
+          ok: false,
+          code: "rate_limited",
+          message: "too many sign-ups from this address; try again later",
+          retryAfter: wait,
+        };
+    }
     const user = await insertUser(this.db, {
       id: this.ids.next("usr"),
       email: normalizeEmail(input.email),
@@ -58,9 +82,7 @@ export class Accounts {
     email: string,
     password: string,
     ip: string,
-  ): Promise<
-    Result<LoginOutcome> | { ok: false; code: "rate_limited"; message: string; retryAfter: number }
-  > {
+  ): Promise<Result<LoginOutcome> | Throttled> {
     const now = this.wallClock();
     const accountKey = `login:account:${normalizeEmail(email)}`;
     const ipKey = `login:ip:${ip}`;

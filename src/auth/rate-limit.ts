@@ -1,7 +1,9 @@
 /**
- * Login throttling: fixed windows counted in the database, so every server shares them. Only
- * failed attempts count against an account, and a window ends on its own, so an attacker can
- * slow a real user's logins for one window at most, never lock them out for good.
+ * Login and sign-up throttling: fixed windows counted in the database, so every server shares
+ * them. Only failed attempts count against an account, and a window ends on its own, so an
+ * attacker can slow a real user's logins for one window at most, never lock them out for good.
+ * Sign-ups are counted per client address: each costs a deliberately slow password hash, so an
+ * unthrottled stream of them would take the machine's CPU from everyone else.
  */
 import { sql, type Kysely } from "kysely";
 import type { Database } from "../storage/schema.js";
@@ -15,6 +17,9 @@ export const LOGIN_LIMITS = {
   perAccount: { max: 10, windowMs: 15 * 60 * 1000 },
   perIp: { max: 100, windowMs: 15 * 60 * 1000 },
 } as const satisfies Record<string, Limit>;
+
+/** The window of the sign-up limit per client address (`ESCROW_SIGNUP_LIMIT` per window). */
+export const SIGNUP_WINDOW_MS = 60 * 60 * 1000;
 
 export class RateLimiter {
   constructor(private readonly db: Kysely<Database>) {}

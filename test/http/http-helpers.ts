@@ -98,18 +98,19 @@ export async function contractOf(server: TestServer, user: TestUser, id: string)
 }
 
 /**
- * A login arriving from `remote` (the TCP peer), with an X-Forwarded-For header when given: to
- * tell the per-address throttle from the per-account one, and a proxy from its clients.
+ * A POST arriving from `remote` (the TCP peer), with an X-Forwarded-For header when given: to
+ * tell the per-address throttles from the per-account one, and a proxy from its clients.
  */
-export async function loginFrom(
+export async function postFrom(
   server: TestServer,
   remote: string,
-  body: { email: string; password: string },
+  url: string,
+  body: unknown,
   forwardedFor?: string,
 ) {
   const response = await server.app.server.app.inject({
     method: "POST",
-    url: "/v1/auth/login",
+    url,
     remoteAddress: remote,
     headers: {
       "content-type": "application/json",
@@ -118,4 +119,14 @@ export async function loginFrom(
     payload: JSON.stringify(body),
   });
   return { status: response.statusCode, body: response.json(), headers: response.headers };
+}
+
+/** A login arriving from `remote` (see `postFrom`). */
+export function loginFrom(
+  server: TestServer,
+  remote: string,
+  body: { email: string; password: string },
+  forwardedFor?: string,
+) {
+  return postFrom(server, remote, "/v1/auth/login", body, forwardedFor);
 }

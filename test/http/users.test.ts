@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DIALECTS } from "../support/dialects.js";
 import { createTestServer, offer, type TestServer } from "../support/server.js";
-import { caller, expectError, loginFrom, moneyOf, type Call } from "./http-helpers.js";
+import { caller, expectError, loginFrom, moneyOf, postFrom, type Call } from "./http-helpers.js";
 
 const PASSWORD = "correct horse battery";
 let unique = 0;
@@ -217,6 +217,52 @@ describe.each(DIALECTS)("users over HTTP (%s)", (dialect) => {
       expect(
         (await loginFrom(server, "10.2.0.2", { email: fresh.email, password: PASSWORD })).status,
       ).toBe(200);
+    });
+  });
+
+  describe("sign-up throttling", () => {
+    let limited: TestServer;
+    beforeAll(async () => {
+      limited = await createTestServer(dialect, { ESCROW_SIGNUP_LIMIT: "3" });
+    });
+    afterAll(() => limited.close());
+    const signUpFrom = (remote: string, name: string) =>
+      postFrom(limited, remote, "/v1/auth/signup", {
+        email: email(name),
+        password: PASSWORD,
+        name,
+      });
+
+    it("R1: past ESCROW_SIGNUP_LIMIT sign-ups in an hour from one address it answers 429 rate_limited with Retry-After and creates no account; other addresses still sign up", async () => {
+      for (let i = 0; i < 3; i++)
+        expect((await signUpFrom("10.3.0.1", `Early${i}`)).status).toBe(201);
+      const late = { email: email("Late"), password: PASSWORD, name: "Late" };
+      const refused = await postFrom(limited, "10.3.0.1", "/v1/auth/signup", late);
+      expectError(refused, 429, "rate_limited");
+      const retryAfter = Number(refused.headers["retry-after"]);
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60 * 60);
+      // Nothing was created: the email cannot log in, and is still free from another address.
+      expectError(
+        await loginFrom(limited, "10.3.0.9", { email: late.email, password: PASSWORD }),
+        401,
+        "unauthenticated",
+      );
+      expect((await postFrom(limited, "10.3.0.2", "/v1/auth/signup", late)).status).toBe(201);
+      expect((await signUpFrom("10.3.0.1", "StillLate")).status).toBe(429);
+    });
+
+    it("R1: a sign-up refused for its shape does not count against the address", async () => {
+      for (let i = 0; i < 5; i++) {
+        const bad = await postFrom(limited, "10.3.1.1", "/v1/auth/signup", {
+          email: "not-an-email",
+          password: PASSWORD,
+          name: "Shape",
+        });
+        expectError(bad, 400, "validation_failed");
+      }
+      for (let i = 0; i < 3; i++)
+        expect((await signUpFrom("10.3.1.1", `Shape${i}`)).status).toBe(201);
     });
   });
 

@@ -20,6 +20,7 @@ describe("configuration", () => {
     ["ESCROW_BOOTSTRAP_STAFF", "no-colon"],
     ["ESCROW_TEST_CLOCK", "yes"],
     ["ESCROW_PUBLIC_URL", "ftp://x"],
+    ["ESCROW_SIGNUP_LIMIT", "-1"],
   ])("R25: a bad %s stops the start with a message naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -37,6 +38,7 @@ describe("configuration", () => {
       refundWindowDays: 7,
       port: 3000,
       testClock: false,
+      signupsPerHour: 20,
     });
     expect(
       loadConfig({ ESCROW_REVIEW_WINDOW_DAYS: "10", ESCROW_REFUND_WINDOW_DAYS: "3" }),

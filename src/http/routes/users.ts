@@ -10,10 +10,18 @@ import { LoginBody, PageQuery, PaymentMethodBody, SignupBody, EmptyBody } from "
 import type { Services } from "../services.js";
 import type { FastifyInstance } from "fastify";
 import type { User } from "../../app/ports.js";
+import type { Throttled } from "../../auth/accounts.js";
 import { listed, paging } from "./helpers.js";
 
 export function userView(user: User) {
   return { id: user.id, email: user.email, name: user.name, isStaff: user.isStaff };
+}
+
+/** 429 with the seconds to wait in `Retry-After`. */
+function throttled(result: Throttled): HttpFailure {
+  return new HttpFailure(429, result.code, result.message, undefined, {
+    "retry-after": String(result.retryAfter),
+  });
 }
 
 /** The web app keeps the token in an HttpOnly cookie, with a readable CSRF token beside it. */
@@ -40,9 +48,9 @@ export function userRoutes(
     tags: ["users"],
     access: { kind: "public" },
     body: SignupBody,
-    handler: async ({ body, reply }) => {
-      const result = await services.accounts.signUp(body);
-      if (!result.ok) throw HttpFailure.of(result);
+    handler: async ({ body, reply, request }) => {
+      const result = await services.accounts.signUp(body, request.ip);
+      if (!result.ok) throw "retryAfter" in result ? throttled(result) : HttpFailure.of(result);
       setSessionCookies(services, reply, result.value.token);
       return {
         status: 201,
@@ -61,10 +69,9 @@ export function userRoutes(
     handler: async ({ body, reply, request }) => {
       const result = await services.accounts.logIn(body.email, body.password, request.ip);
       if (!result.ok) {
-        const headers: Record<string, string> =
-          "retryAfter" in result ? { "retry-after": String(result.retryAfter) } : {};
-        const status = result.code === "rate_limited" ? 429 : 401;
-        throw new HttpFailure(status, result.code, result.message, undefined, headers);
+        throw "retryAfter" in result
+          ? throttled(result)
+          : new HttpFailure(401, result.code, result.message);
       }
       setSessionCookies(services, reply, result.value.token);
       return {
