@@ -39,6 +39,8 @@ export interface Config {
   readonly mailFrom: string;
   readonly dispatchIntervalMs: number;
   readonly webhooksAllowPrivate: boolean;
+  /** Days finished email and webhook deliveries are kept (0: for ever). */
+  readonly deliveryRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -173,5 +175,6 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: env.ESCROW_MAIL_FROM || "no-reply@localhost",
     dispatchIntervalMs: integer(env, "ESCROW_DISPATCH_INTERVAL_MS", 1000, 50, 3_600_000),
     webhooksAllowPrivate: flag(env, "ESCROW_WEBHOOKS_ALLOW_PRIVATE"),
+    deliveryRetentionDays: integer(env, "ESCROW_DELIVERY_RETENTION_DAYS", 30, 0, 36_500),
   };
 }

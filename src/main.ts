@@ -6,8 +6,9 @@ import path from "node:path";
 import { sql } from "kysely";
 import pino, { type Logger } from "pino";
 import type { Clock, Deps } from "./app/ports.js";
+import { DAY_MS } from "./domain/types.js";
 import { Accounts } from "./auth/accounts.js";
-import { RateLimiter } from "./auth/rate-limit.js";
+import { LONGEST_WINDOW_MS, RateLimiter } from "./auth/rate-limit.js";
 import { Sessions } from "./auth/sessions.js";
 import type { Config } from "./config.js";
 import { buildServer, type BuiltServer, type ServerOptions } from "./http/build-server.js";
@@ -160,15 +161,22 @@ async function assemble(
     );
     logger.info({ email: staff.email }, "staff account ready");
   }
+  const notifications = new NotificationStore(handle, ids, store.groupCommit);
   const sweeper = new Sweeper(
     deps,
     new SqlDueRules(readDb),
     config.sweepIntervalMs,
     logger,
-    (now) => purgeExpiredIdempotencyKeys(db, now - IDEMPOTENCY_RETENTION_MS).then(() => undefined),
+    // Records kept for a while only. The idempotency keys' 24 hours run on the rules' clock;
+    // throttling windows and delivery logs on real time, as their ids and windows are made.
+    async (now) => {
+      await purgeExpiredIdempotencyKeys(db, now - IDEMPOTENCY_RETENTION_MS);
+      await rateLimiter.purgeEnded(wallClock() - LONGEST_WINDOW_MS);
+      if (config.deliveryRetentionDays > 0)
+        await notifications.purgeFinished(wallClock() - config.deliveryRetentionDays * DAY_MS);
+    },
     PARALLEL_CONTRACTS[handle.dialect],
   );
-  const notifications = new NotificationStore(handle, ids, store.groupCommit);
   const dispatcher = new Dispatcher(
     notifications,
     clock,

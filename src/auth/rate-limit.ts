@@ -21,6 +21,12 @@ export const LOGIN_LIMITS = {
 /** The window of the sign-up limit per client address (`ESCROW_SIGNUP_LIMIT` per window). */
 export const SIGNUP_WINDOW_MS = 60 * 60 * 1000;
 
+/** The longest window of any limit: a count whose window started this long ago has ended. */
+export const LONGEST_WINDOW_MS = Math.max(
+  SIGNUP_WINDOW_MS,
+  ...Object.values(LOGIN_LIMITS).map((l) => l.windowMs),
+);
+
 export class RateLimiter {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -44,6 +50,19 @@ export class RateLimiter {
       .executeTakeFirstOrThrow();
     if (Number(row.count) <= limit.max) return 0;
     return Math.max(1, Math.ceil((Number(row.window_start) + limit.windowMs - now) / 1000));
+  }
+
+  /**
+   * Deletes counts whose window started at or before `endedBy` (now minus the longest window),
+   * so each address or email seen once is not kept for ever. A deleted count is what `take`
+   * would start over anyway.
+   */
+  async purgeEnded(endedBy: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom("rate_limits")
+      .where("window_start", "<=", endedBy)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async clear(key: string): Promise<void> {

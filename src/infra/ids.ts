@@ -16,6 +16,14 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+/**
+ * The smallest id of `prefix` made at `ms` (wall clock): every id of that prefix made earlier
+ * sorts below it, so "made before" is a range of the ids.
+ */
+export function firstIdAt(prefix: string, ms: number): string {
+  return `${prefix}_${encodeTime(ms)}`;
+}
+
 export class UlidGenerator implements IdGenerator {
   private lastTime = -1;
   private lastRandom: number[] = [];

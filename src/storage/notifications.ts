@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import type { IdGenerator } from "../app/ports.js";
+import { firstIdAt } from "../infra/ids.js";
 import type { DatabaseHandle } from "./database.js";
 import type { SqliteGroupCommit } from "./group-commit.js";
 import { insertRows, marks, query, runLike } from "./fast-sql.js";
@@ -134,6 +135,11 @@ function deliveryView(row: DeliveriesTable) {
 
 /** Rows per multi-row insert: well under both databases' limits on bound parameters. */
 const INSERT_CHUNK = 200;
+/**
+ * Deliveries deleted per statement by `purgeFinished`: each statement (and on SQLite the write
+ * lock it holds) stays short, so commands wait behind it for a few milliseconds at most.
+ */
+const PURGE_CHUNK = 500;
 
 export class NotificationStore {
   private readonly db: Db;
@@ -643,6 +649,35 @@ export class NotificationStore {
       data: rows.slice(0, paging.limit).map(deliveryView),
       hasMore: rows.length > paging.limit,
     };
+  }
+
+  /**
+   * Deletes finished deliveries (delivered, failed, cancelled) made before `before` (wall-clock
+   * milliseconds), at most about `maxRows` in one call; pending ones stay, however old. Ids are
+   * ULIDs of their creation time, so the rows are a range of the primary key: no index is
+   * needed, and what is left is deleted by the next call. Answers how many were deleted.
+   */
+  async purgeFinished(before: number, maxRows = 20_000): Promise<number> {
+    const bound = firstIdAt("dlv", before);
+    let deleted = 0;
+    while (deleted < maxRows) {
+      const result = await this.db
+        .deleteFrom("deliveries")
+        .where("id", "in", (q) =>
+          q
+            .selectFrom("deliveries")
+            .select("id")
+            .where("id", "<", bound)
+            .where("status", "<>", "pending")
+            .orderBy("id")
+            .limit(PURGE_CHUNK),
+        )
+        .executeTakeFirst();
+      const count = Number(result.numDeletedRows);
+      deleted += count;
+      if (count < PURGE_CHUNK) break;
+    }
+    return deleted;
   }
 
   /** The user an owned object belongs to, or undefined when it does not exist (or is deleted). */

@@ -21,6 +21,7 @@ describe("configuration", () => {
     ["ESCROW_TEST_CLOCK", "yes"],
     ["ESCROW_PUBLIC_URL", "ftp://x"],
     ["ESCROW_SIGNUP_LIMIT", "-1"],
+    ["ESCROW_DELIVERY_RETENTION_DAYS", "a month"],
   ])("R25: a bad %s stops the start with a message naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
@@ -39,6 +40,7 @@ describe("configuration", () => {
       port: 3000,
       testClock: false,
       signupsPerHour: 20,
+      deliveryRetentionDays: 30,
     });
     expect(
       loadConfig({ ESCROW_REVIEW_WINDOW_DAYS: "10", ESCROW_REFUND_WINDOW_DAYS: "3" }),
