@@ -68,8 +68,18 @@ describe("journey 1: offer to partial release", () => {
     expect(await page.getByTestId("in-escrow").textContent()).toBe("$100.00");
     await logOut(page);
 
-    // The freelancer sees the offer first on the dashboard, accepts and submits.
+    // The freelancer has a notification of the offer, unread until marked read.
     await logIn(page, server, freelancer.email);
+    await page.getByRole("link", { name: "Notifications, 1 unread" }).click();
+    await page.getByRole("heading", { name: "Notifications" }).waitFor();
+    const notice = page.getByRole("listitem").filter({ hasText: "sent you an offer" });
+    expect(await notice.textContent()).toContain('Carol sent you an offer "Company website"');
+    await notice.getByRole("button", { name: "Mark read" }).click();
+    await page.getByRole("link", { name: "Notifications", exact: true }).waitFor();
+    expect(await notice.textContent()).not.toContain("Unread");
+
+    // The freelancer sees the offer first on the dashboard, accepts and submits.
+    await page.getByRole("link", { name: "Dashboard" }).click();
     await page.getByRole("link", { name: "Offer to answer" }).click();
     await page.getByRole("button", { name: "Accept offer" }).click();
     await page.getByRole("alertdialog").getByRole("button", { name: "Accept offer" }).click();

@@ -1,7 +1,8 @@
 /** Server state through TanStack Query: one key per resource, every write refreshes them all. */
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, query, type RequestOptions } from "./client";
 import type {
+  AppNotification,
   Contract,
   ContractEvent,
   Dispute,
@@ -26,7 +27,12 @@ export const keys = {
   transactionTotals: (filters: Record<string, string>) =>
     ["transactions", "totals", filters] as const,
   clock: ["clock"] as const,
+  notifications: (filter: "all" | "unread") => ["notifications", filter] as const,
+  unread: ["notifications", "unread-count"] as const,
 };
+
+/** The most unread notifications counted for the menu's badge; past it the badge says "50+". */
+export const UNREAD_COUNTED = 50;
 
 export function useMe() {
   return useQuery({
@@ -95,6 +101,33 @@ export function useDisputes(status: "open" | "resolved") {
   return useQuery({
     queryKey: keys.disputes(status),
     queryFn: () => api<Page<Dispute>>(`/v1/disputes${query({ status, limit: 100 })}`),
+  });
+}
+
+/** Your notifications, newest first, a page at a time ("Show older" fetches the next). */
+export function useNotifications(filter: "all" | "unread") {
+  return useInfiniteQuery({
+    queryKey: keys.notifications(filter),
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      api<Page<AppNotification>>(
+        `/v1/notifications${query({ unread: filter === "unread" ? "true" : undefined, limit: 20, startingAfter: pageParam })}`,
+      ),
+    getNextPageParam: (last) => (last.hasMore ? last.data[last.data.length - 1]?.id : undefined),
+  });
+}
+
+/** How many notifications are unread (at most UNREAD_COUNTED, and whether there are more). */
+export function useUnreadCount() {
+  return useQuery({
+    queryKey: keys.unread,
+    queryFn: async () => {
+      const page = await api<Page<AppNotification>>(
+        `/v1/notifications${query({ unread: "true", limit: UNREAD_COUNTED })}`,
+      );
+      return { count: page.data.length, more: page.hasMore };
+    },
+    refetchInterval: 30_000,
   });
 }
 

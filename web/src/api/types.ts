@@ -151,3 +151,13 @@ export interface DueDateChange {
   proposedBy: string;
   status: "pending" | "accepted" | "declined";
 }
+
+/** An in-app notification (GET /v1/notifications). */
+export interface AppNotification {
+  id: string;
+  type: string;
+  contractId: string;
+  message: string;
+  createdAt: string;
+  readAt: string | null;
+}

@@ -17,10 +17,11 @@ import {
   useNavigate,
 } from "react-router-dom";
 import { ApiError, api } from "../api/client";
-import { keys, useMe } from "../api/queries";
+import { keys, useMe, useUnreadCount } from "../api/queries";
 import { LoginPage, SignupPage } from "../features/auth/AuthPages";
 import { ContractPage } from "../features/contracts/ContractPage";
 import { DashboardPage } from "../features/dashboard/DashboardPage";
+import { NotificationsPage } from "../features/notifications/NotificationsPage";
 import { NewOfferPage } from "../features/offers/NewOfferPage";
 import { DisputeConsole } from "../features/staff/DisputeConsole";
 import { TransactionsPage } from "../features/transactions/TransactionsPage";
@@ -48,6 +49,26 @@ function useFocusOnNavigate(target: React.RefObject<HTMLElement | null>) {
     }
     target.current?.focus();
   }, [location.pathname, target]);
+}
+
+/** The menu's link to the notifications, with how many are unread. */
+function NotificationsLink() {
+  const unread = useUnreadCount();
+  const count = unread.data?.count ?? 0;
+  const text = unread.data?.more ? `${count}+` : String(count);
+  return (
+    <NavLink
+      to="/notifications"
+      aria-label={count > 0 ? `Notifications, ${text} unread` : "Notifications"}
+    >
+      Notifications
+      {count > 0 && (
+        <span className="count" aria-hidden="true">
+          {text}
+        </span>
+      )}
+    </NavLink>
+  );
 }
 
 function Shell() {
@@ -87,6 +108,7 @@ function Shell() {
           </NavLink>
           <NavLink to="/offers/new">New offer</NavLink>
           <NavLink to="/transactions">Transactions</NavLink>
+          <NotificationsLink />
           {user.isStaff && <NavLink to="/staff/disputes">Disputes</NavLink>}
         </nav>
         <div className="who">
@@ -133,6 +155,7 @@ export function App() {
             <Route path="/offers/new" element={<NewOfferPage />} />
             <Route path="/contracts/:id" element={<ContractPage />} />
             <Route path="/transactions" element={<TransactionsPage />} />
+            <Route path="/notifications" element={<NotificationsPage />} />
             <Route path="/staff/disputes" element={<DisputeConsole />} />
             <Route path="/staff/disputes/:id" element={<DisputeConsole />} />
             <Route path="*" element={<p>This page does not exist.</p>} />
