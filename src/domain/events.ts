@@ -31,6 +31,9 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Events that leave work for the dispute team (R19): staff are notified of them too. */
+export const STAFF_EVENTS: ReadonlySet<string> = new Set<EventType>(["refund_request.disputed"]);
+
 export interface EventDraft {
   readonly type: EventType;
   readonly data: Readonly<Record<string, unknown>>;

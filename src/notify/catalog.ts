@@ -1,13 +1,14 @@
 /**
  * Who hears what (docs/NOTIFICATIONS.md has the same table): the event types that make an in-app
- * notification and an email, and their words. Recipients are always the contract's two parties
- * except the user who acted; after a system or staff action, both parties. Webhooks are not
- * filtered here: an endpoint receives every event of its owner's contracts.
+ * notification and an email, and their words. Recipients are the contract's two parties except
+ * the user who acted (after a system or staff action, both parties), and for a dispute opened,
+ * the dispute team too (every staff user). Webhooks are not filtered here: an endpoint receives
+ * every event of its owner's contracts (a staff user's endpoint, every event).
  */
 import { currencyExponent } from "../domain/currencies.js";
 import type { EventType } from "../domain/events.js";
 
-export type Role = "client" | "freelancer";
+export type Role = "client" | "freelancer" | "staff";
 
 /** What a template is given about one event and one recipient. */
 export interface NoticeContext {
@@ -177,7 +178,10 @@ export const NOTICES: Partial<Record<EventType, Template>> = {
   "refund_request.disputed": (c, money) => ({
     subject: `Dispute opened: ${money(c.data.amount)} (${c.contract.title})`,
     message: `${c.actorName} disputed the refund of ${money(c.data.amount)} on "${c.contract.title}": ${text(c.data.reason)}`,
-    nextStep: "The dispute team will decide how the money is split; both parties see the decision.",
+    nextStep:
+      c.role === "staff"
+        ? "Decide how the disputed amount is split, with a reason both parties see, in the dispute console."
+        : "The dispute team will decide how the money is split; both parties see the decision.",
   }),
   "dispute.resolved": (c, money) => ({
     subject: `Dispute resolved (${c.contract.title})`,
@@ -239,11 +243,12 @@ export interface Email {
   readonly html: string;
 }
 
-/** The plain-text and HTML email of a notice, with the link to the contract in the web app. */
+/** The plain-text and HTML email of a notice, with a link to the web app (`linkText`). */
 export function renderEmail(
   notice: Notice,
   to: { email: string; name: string },
   link: string,
+  linkText = "Open the contract",
 ): Email {
   const text = [
     `Hello ${to.name},`,
@@ -252,7 +257,7 @@ export function renderEmail(
     "",
     `Next step: ${notice.nextStep}`,
     "",
-    `Open the contract: ${link}`,
+    `${linkText}: ${link}`,
     "",
     "-- Escrow for fixed-price work",
   ].join("\n");
@@ -262,7 +267,7 @@ export function renderEmail(
     `<p>Hello ${escapeHtml(to.name)},</p>`,
     `<p>${escapeHtml(notice.message)}</p>`,
     `<p><strong>Next step:</strong> ${escapeHtml(notice.nextStep)}</p>`,
-    `<p><a href="${escapeHtml(link)}">Open the contract</a></p>`,
+    `<p><a href="${escapeHtml(link)}">${escapeHtml(linkText)}</a></p>`,
     '<p style="color: #666">Escrow for fixed-price work</p>',
     "</body></html>",
   ].join("\n");

@@ -2,9 +2,9 @@
  * What one event fans out to: in-app notifications and emails for the parties it concerns (the
  * table in catalog.ts), and one webhook call per endpoint subscribed to it.
  */
-import type { EventType } from "../domain/events.js";
+import { STAFF_EVENTS, type EventType } from "../domain/events.js";
 import type { FanOut, FanOutInput } from "../storage/notifications.js";
-import { noticeFor, recipientsOf, renderEmail } from "./catalog.js";
+import { noticeFor, recipientsOf, renderEmail, type Role } from "./catalog.js";
 
 export function webhookBody(input: FanOutInput): string {
   const { event } = input;
@@ -31,7 +31,16 @@ export function planFanOut(input: FanOutInput, publicUrl: string): FanOut {
   // The first milestone is funded with the offer: the offer's notice says so already.
   if (!input.partOfOffer) {
     const actorUserId = event.actorKind === "system" ? null : event.actorUserId;
-    for (const recipient of recipientsOf(contract, actorUserId)) {
+    const recipients: { userId: string; role: Role }[] = recipientsOf(contract, actorUserId);
+    if (STAFF_EVENTS.has(event.type)) {
+      // The dispute team, but not twice for a staff user who is a party, nor the actor.
+      const heard = new Set([contract.clientId, contract.freelancerId, actorUserId]);
+      for (const userId of input.staff) {
+        if (!heard.has(userId)) recipients.push({ userId, role: "staff" });
+      }
+    }
+    const disputeId = typeof event.data.disputeId === "string" ? event.data.disputeId : null;
+    for (const recipient of recipients) {
       const user = input.users.get(recipient.userId);
       if (!user) continue;
       const notice = noticeFor({
@@ -45,11 +54,16 @@ export function planFanOut(input: FanOutInput, publicUrl: string): FanOut {
       });
       if (!notice) continue;
       notifications.push({ userId: recipient.userId, message: notice.message });
-      const link = `${publicUrl}/contracts/${encodeURIComponent(contract.id)}`;
-      emails.push({
-        userId: recipient.userId,
-        payload: JSON.stringify(renderEmail(notice, user, link)),
-      });
+      const email =
+        recipient.role === "staff" && disputeId !== null
+          ? renderEmail(
+              notice,
+              user,
+              `${publicUrl}/staff/disputes/${encodeURIComponent(disputeId)}`,
+              "Open the dispute",
+            )
+          : renderEmail(notice, user, `${publicUrl}/contracts/${encodeURIComponent(contract.id)}`);
+      emails.push({ userId: recipient.userId, payload: JSON.stringify(email) });
     }
   }
   const body = webhookBody(input);

@@ -11,6 +11,7 @@ import * as webhookDeliveriesIndex from "./migrations/0004-webhook-deliveries-in
 import * as dueRulesOrder from "./migrations/0005-due-rules-order.js";
 import * as escrowPostingsIndex from "./migrations/0006-escrow-postings-index.js";
 import * as escrowPostingsCondition from "./migrations/0007-escrow-postings-condition.js";
+import * as staffIndex from "./migrations/0008-staff-index.js";
 import type { Dialect } from "./dialect.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "0005-due-rules-order": dueRulesOrder,
   "0006-escrow-postings-index": escrowPostingsIndex,
   "0007-escrow-postings-condition": escrowPostingsCondition,
+  "0008-staff-index": staffIndex,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { Kysely, Transaction } from "kysely";
 import type { IdGenerator } from "../app/ports.js";
 import { firstIdAt } from "../infra/ids.js";
+import { STAFF_EVENTS } from "../domain/events.js";
 import type { DatabaseHandle } from "./database.js";
 import type { SqliteGroupCommit } from "./group-commit.js";
 import { insertRows, marks, query, runLike } from "./fast-sql.js";
@@ -39,6 +40,8 @@ export interface FanOutInput {
   };
   readonly milestone: { readonly title: string; readonly fundedAmount: number } | null;
   readonly users: ReadonlyMap<string, { readonly name: string; readonly email: string }>;
+  /** Staff users (their names and emails are in `users`), for the events staff hear of. */
+  readonly staff: readonly string[];
   /** Live endpoints of the parties and of staff. */
   readonly endpoints: readonly { id: string; userId: string; events: string[] | null }[];
   /** The event came with the offer that caused it (the first milestone funded with the offer). */
@@ -253,6 +256,17 @@ export class NotificationStore {
       const userIds = new Set<string>();
       for (const c of contracts.values()) userIds.add(c.client_id).add(c.freelancer_id);
       for (const e of events) if (e.actor_user_id) userIds.add(e.actor_user_id);
+      // The dispute team, only when an event in this batch is one staff hear of (rare).
+      const staff = events.some((e) => STAFF_EVENTS.has(e.type))
+        ? (
+            await query<{ id: string }>(
+              db,
+              `select "id" from "users" where "is_staff" = 1 order by "id"`,
+              [],
+            )
+          ).rows.map((u) => u.id)
+        : [];
+      for (const id of staff) userIds.add(id);
       const people = [...userIds];
       // Every event has a contract, so there are always parties; an empty in-list is not SQL.
       const partyIn = people.length > 0 ? `"w"."user_id" in (${marks(people.length)}) or ` : "";
@@ -309,6 +323,7 @@ export class NotificationStore {
               ? (milestones.get(data.milestoneId) ?? null)
               : null,
           users,
+          staff,
           endpoints: endpointRows
             .filter((w) => parties.has(w.user_id) || w.is_staff === 1)
             .map((w) => ({

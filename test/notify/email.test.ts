@@ -183,8 +183,9 @@ describe.each(DIALECTS)("email notifications over SMTP (%s)", (dialect) => {
     expect(await server.violations()).toEqual([]);
   });
 
-  it("R19, R22: a dispute opened and resolved by staff mails both parties, in the contract currency", async () => {
+  it("R19, R22: a dispute opened mails the client and the dispute team, its resolution both parties, in the contract currency", async () => {
     const staff = await server.staff();
+    const colleague = await server.staff();
     const contract = await offer(server, client, freelancer, [123_456], "JPY");
     await call(freelancer, "POST", `/v1/contracts/${contract.id}/accept`);
     await call(client, "POST", `/v1/contracts/${contract.id}/end`, {});
@@ -197,7 +198,22 @@ describe.each(DIALECTS)("email notifications over SMTP (%s)", (dialect) => {
         reason: "The work was done",
       },
     );
-    await sent();
+    const opened = (await sent()).filter((m) => m.subject.includes("Dispute opened"));
+    expect(summary(opened)).toBe(
+      [client.email, colleague.email, staff.email]
+        .map((to) => `${to} | [Escrow] Dispute opened: ¥123,456 (Logo and website)`)
+        .sort()
+        .join("\n"),
+    );
+    const toStaff = opened.find((m) => m.to[0] === staff.email)!;
+    expect(toStaff.body).toContain("Frank disputed the refund of ¥123,456");
+    expect(toStaff.body).toContain("in the dispute console");
+    expect(toStaff.body).toContain(
+      `Open the dispute: ${PUBLIC_URL}/staff/disputes/${disputed.body.disputeId}`,
+    );
+    const toClient = opened.find((m) => m.to[0] === client.email)!;
+    expect(toClient.body).toContain("The dispute team will decide how the money is split");
+    expect(toClient.body).toContain(`Open the contract: ${PUBLIC_URL}/contracts/${contract.id}`);
     await call(staff, "POST", `/v1/disputes/${disputed.body.disputeId}/resolve`, {
       refundAmount: 23_456,
       releaseAmount: 100_000,
@@ -211,9 +227,6 @@ describe.each(DIALECTS)("email notifications over SMTP (%s)", (dialect) => {
       ].join("\n"),
     );
     expect(mails[0]!.body).toContain("¥23,456 refunded to the client, ¥100,000 released");
-    const opened = smtp.mails.find((m) => m.subject.startsWith("[Escrow] Dispute opened"));
-    expect(opened?.to).toEqual([client.email]);
-    expect(opened?.subject).toContain("¥123,456");
   });
 
   it("SMTP failures are retried on the server's clock until the mail goes through", async () => {

@@ -64,6 +64,49 @@ describe.each(DIALECTS)("in-app notifications (%s)", (dialect) => {
     expect(released.message).toContain("$100.00");
   });
 
+  it("R19, R22: a dispute opened notifies the dispute team too; its resolution and other events only the parties", async () => {
+    const staff = await server.staff();
+    const bystander = await server.signUp("Sam", { card: null });
+    const contract = await offer(server, client, freelancer, [10_000]);
+    const act = (user: TestUser, url: string, body: unknown = {}) =>
+      server.request("POST", url, { token: user.token, body });
+    await act(freelancer, `/v1/contracts/${contract.id}/accept`);
+    await act(client, `/v1/contracts/${contract.id}/end`);
+    const refund = await act(client, `/v1/contracts/${contract.id}/refund-requests`);
+    expect(refund.status).toBe(201);
+    expect((await list(staff)).data).toEqual([]);
+    const disputed = await act(freelancer, `/v1/refund-requests/${refund.body.id}/dispute`, {
+      reason: "The work was done",
+    });
+    expect(disputed.status).toBe(200);
+    const heard = (await list(staff)).data;
+    expect(heard).toEqual([
+      {
+        id: expect.stringMatching(/^ntf_/),
+        type: "refund_request.disputed",
+        contractId: contract.id,
+        message: `Frank disputed the refund of $100.00 on "Logo and website": The work was done`,
+        createdAt: expect.any(String),
+        readAt: null,
+      },
+    ]);
+    expect((await list(client)).data[0].type).toBe("refund_request.disputed");
+    // The freelancer acted, and someone outside the contract hears nothing.
+    expect((await list(freelancer)).data.map((n) => n.type)).not.toContain(
+      "refund_request.disputed",
+    );
+    expect((await list(bystander)).data).toEqual([]);
+    const resolved = await act(staff, `/v1/disputes/${disputed.body.disputeId}/resolve`, {
+      refundAmount: 4_000,
+      releaseAmount: 6_000,
+      reason: "Part of it was delivered",
+    });
+    expect(resolved.status).toBe(200);
+    expect((await list(staff)).data).toHaveLength(1);
+    for (const user of [client, freelancer])
+      expect((await list(user)).data[0].type).toBe("dispute.resolved");
+  });
+
   it("R2: the unread filter, marking read (once), paging, and someone else's id answering 404", async () => {
     const contract = await offer(server, client, freelancer);
     await server.request("POST", `/v1/contracts/${contract.id}/accept`, {

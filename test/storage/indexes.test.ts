@@ -73,6 +73,31 @@ describe("indexes", () => {
       for (const branch of approvals) expect(branch.join("\n")).not.toMatch(/TEMP B-TREE/);
     }));
 
+  it("R19: the dispute team is found from the staff-only index, whatever the number of users", () =>
+    onSqlite(async (database) => {
+      const plan = await sql<{ detail: string }>`explain query plan
+        select "id" from "users" where "is_staff" = 1 order by "id"`.execute(database.handle.db);
+      const details = plan.rows.map((r) => r.detail).join("\n");
+      expect(details).toMatch(/USING COVERING INDEX users_staff/);
+      expect(details).not.toMatch(/TEMP B-TREE/);
+    }));
+
+  it("R22: finished deliveries are purged along the primary key, with no scan of the table", () =>
+    onSqlite(async (database) => {
+      const db = database.handle.db;
+      const { capture, ran } = capturing(db);
+      const store = new NotificationStore(
+        { ...database.handle, db: db.withPlugin(capture) },
+        new UlidGenerator(),
+      );
+      await store.purgeFinished(Date.now());
+      const details = (await planOf(db, ran[0]!)).map((r) => r.detail).join("\n");
+      expect(details).toMatch(
+        /SEARCH deliveries USING (INTEGER PRIMARY KEY|INDEX sqlite_autoindex_deliveries_1) \(id<\?\)/,
+      );
+      expect(details).not.toMatch(/SCAN deliveries/);
+    }));
+
   it("R22: an endpoint's delivery log reads the webhook-only index in id order, with no sort", () =>
     onSqlite(async (database) => {
       // The statement the store runs, captured as compiled, then planned by SQLite.

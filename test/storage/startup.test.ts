@@ -104,11 +104,13 @@ describe.each(DIALECTS)("start-up checks (%s)", (dialect) => {
       await sql`create index postings_escrow on postings (account, entry_id) where account >= 'escrow:' and account < 'escrow;'`.execute(
         db,
       );
-      await sql`delete from schema_migrations where name = '0007-escrow-postings-condition'`.execute(
-        db,
-      );
+      // Migrations run in order: 0007 again means every later one again too.
+      await sql`delete from schema_migrations where name >= '0007'`.execute(db);
       expect(await definition()).not.toMatch(/substr\(/i);
-      expect(await migrateToLatest(database.handle)).toEqual(["0007-escrow-postings-condition"]);
+      expect(await migrateToLatest(database.handle)).toEqual([
+        "0007-escrow-postings-condition",
+        "0008-staff-index",
+      ]);
       expect(await definition()).toBe(current);
     } finally {
       await database.drop();
