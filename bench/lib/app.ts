@@ -17,6 +17,8 @@ export function serverEnv(location: DbLocation, extra: Record<string, string> = 
     ESCROW_INSECURE_FAST_PASSWORD_HASH: "1",
     ESCROW_SESSION_IDLE_HOURS: String(24 * 60),
     ESCROW_SESSION_MAX_HOURS: String(24 * 90),
+    // The seed signs thousands of users up from one address, as a marketplace's back end would.
+    ESCROW_SIGNUP_LIMIT: "0",
     ...extra,
   };
   if (location.databaseUrl) env.DATABASE_URL = location.databaseUrl;

@@ -1,6 +1,7 @@
 /**
  * What one event fans out to: in-app notifications and emails for the parties it concerns (the
- * table in catalog.ts), and one webhook call per endpoint subscribed to it.
+ * table in catalog.ts) and, for a dispute opened, the dispute team, and one webhook call per
+ * endpoint subscribed to it.
  */
 import { STAFF_EVENTS, type EventType } from "../domain/events.js";
 import type { FanOut, FanOutInput } from "../storage/notifications.js";
