@@ -38,6 +38,11 @@ import { DatabaseTestClock } from "./storage/test-clock.js";
 
 export class StartupError extends Error {}
 
+/** The embedded database's file under ESCROW_DATA_DIR. */
+export function sqliteFile(config: Config): string {
+  return path.join(config.dataDir, "escrow.sqlite");
+}
+
 export function openDatabase(config: Config): DatabaseHandle {
   return config.databaseUrl
     ? openPostgres({
@@ -45,7 +50,7 @@ export function openDatabase(config: Config): DatabaseHandle {
         poolSize: config.databasePoolSize,
         preparedStatements: config.databasePreparedStatements,
       })
-    : openSqlite({ file: path.join(config.dataDir, "escrow.sqlite") });
+    : openSqlite({ file: sqliteFile(config) });
 }
 
 /** Refuses settings that could lose an acknowledged money movement. */

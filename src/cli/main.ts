@@ -1,15 +1,23 @@
 #!/usr/bin/env node
 /**
  * The `escrow` command: serve (the default of `npm start`), worker, migrate, create-staff,
- * verify-ledger and demo.
+ * verify-ledger, backup and demo.
  */
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, type Config } from "../config.js";
-import { checkDurability, createApp, createLogger, openDatabase, StartupError } from "../main.js";
+import {
+  checkDurability,
+  createApp,
+  createLogger,
+  openDatabase,
+  sqliteFile,
+  StartupError,
+} from "../main.js";
 import { Accounts } from "../auth/accounts.js";
 import { RateLimiter } from "../auth/rate-limit.js";
 import { Sessions } from "../auth/sessions.js";
 import { UlidGenerator } from "../infra/ids.js";
+import { backupSqlite, BackupError } from "../storage/backup.js";
 import { migrateToLatest, SchemaMismatchError } from "../storage/migrate.js";
 import { verifyLedger } from "../storage/verify-ledger.js";
 import { runDemo } from "./demo.js";
@@ -26,6 +34,9 @@ Commands:
   migrate               apply database migrations and exit
   create-staff          create a staff account (dispute team): --email E --password P [--name N]
   verify-ledger         check every ledger invariant; exits 1 if any is broken
+  backup FILE           write a consistent, checked copy of the embedded database to FILE while
+                        servers keep running (SQLite; on PostgreSQL use pg_dump); exits 1 if the
+                        copy's ledger breaks an invariant (the copy is kept)
   demo                  play one whole contract on a fresh temporary database and print it
   help                  show this text
 
@@ -109,6 +120,32 @@ async function createStaff(config: Config, args: string[]): Promise<void> {
   });
 }
 
+async function backup(config: Config, args: string[]): Promise<number> {
+  if (config.databaseUrl) {
+    console.error(
+      "escrow: backup copies the embedded SQLite database; back PostgreSQL up with pg_dump or continuous archiving",
+    );
+    return 2;
+  }
+  const { positionals } = parseArgs({ args, allowPositionals: true });
+  if (positionals.length !== 1) {
+    console.error("Usage: escrow backup FILE");
+    return 2;
+  }
+  const result = await backupSqlite(sqliteFile(config), positionals[0]!);
+  const mib = (result.bytes / 1024 / 1024).toFixed(1);
+  console.log(
+    `backup written: ${result.file} (${mib} MiB, ${result.contracts} contracts, ${result.journalEntries} journal entries) in ${result.seconds.toFixed(1)} s`,
+  );
+  for (const v of result.violations) console.log(`${v.kind}: ${v.detail}`);
+  console.log(
+    result.violations.length === 0
+      ? "integrity ok, ledger ok"
+      : `integrity ok, ${result.violations.length} ledger violations (the copy holds them as the database did)`,
+  );
+  return result.violations.length === 0 ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command = "help", ...rest] = argv;
   if (command === "help" || command === "--help" || command === "-h") {
@@ -137,6 +174,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(violations.length === 0 ? "ledger ok" : `${violations.length} violations`);
       return violations.length === 0 ? 0 : 1;
     }
+    case "backup":
+      return backup(config, rest);
     default:
       console.error(`unknown command "${command}"\n\n${HELP}`);
       return 2;
@@ -150,6 +189,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const known =
       error instanceof ConfigError ||
+      error instanceof BackupError ||
       error instanceof StartupError ||
       error instanceof SchemaMismatchError;
     console.error(known ? `escrow: ${error.message}` : error);
