@@ -41,7 +41,7 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-export async function startServer(): Promise<Server> {
+export async function startServer(env: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), "escrow-e2e-"));
   const child: ChildProcess = spawn(
@@ -60,6 +60,7 @@ export async function startServer(): Promise<Server> {
         ESCROW_PUBLIC_URL: `http://127.0.0.1:${port}`,
         LOG_LEVEL: "warn",
         DATABASE_URL: "",
+        ...env,
       },
       stdio: ["ignore", "inherit", "inherit"],
     },

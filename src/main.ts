@@ -8,6 +8,7 @@ import pino, { type Logger } from "pino";
 import type { Clock, Deps } from "./app/ports.js";
 import { DAY_MS } from "./domain/types.js";
 import { Accounts } from "./auth/accounts.js";
+import { PasswordResets } from "./auth/password-resets.js";
 import { LONGEST_WINDOW_MS, RateLimiter } from "./auth/rate-limit.js";
 import { Sessions } from "./auth/sessions.js";
 import type { Config } from "./config.js";
@@ -166,6 +167,16 @@ async function assemble(
     );
     logger.info({ email: staff.email }, "staff account ready");
   }
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom }, logger);
+  const passwordResets = new PasswordResets(
+    db,
+    sessions,
+    rateLimiter,
+    mailer,
+    { publicUrl: config.publicUrl, scryptLogN: config.scryptLogN },
+    logger,
+    wallClock,
+  );
   const notifications = new NotificationStore(handle, ids, store.groupCommit);
   const sweeper = new Sweeper(
     deps,
@@ -177,6 +188,7 @@ async function assemble(
     async (now) => {
       await purgeExpiredIdempotencyKeys(db, now - IDEMPOTENCY_RETENTION_MS);
       await rateLimiter.purgeEnded(wallClock() - LONGEST_WINDOW_MS);
+      await passwordResets.purgeExpired(wallClock());
       if (config.deliveryRetentionDays > 0)
         await notifications.purgeFinished(wallClock() - config.deliveryRetentionDays * DAY_MS);
     },
@@ -185,7 +197,7 @@ async function assemble(
   const dispatcher = new Dispatcher(
     notifications,
     clock,
-    createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom }, logger),
+    mailer,
     new WebhookSender({ allowPrivate: config.webhooksAllowPrivate, wallClock }),
     { intervalMs: config.dispatchIntervalMs, publicUrl: config.publicUrl },
     logger,
@@ -209,6 +221,7 @@ async function assemble(
     lists: new Lists(readDb, readModel),
     report: new ReportQueries(readDb),
     accounts,
+    passwordResets,
     sessions,
     rateLimiter,
     parties: (resource, id) => partiesOf(readDb, resource, id),

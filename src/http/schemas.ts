@@ -44,6 +44,14 @@ export const LoginBody = Type.Object(
   { email: Type.String({ maxLength: 254 }), password: Type.String({ maxLength: 128 }) },
   strict,
 );
+export const PasswordResetBody = Type.Object({ email: Type.String({ maxLength: 254 }) }, strict);
+export const PasswordResetConfirmBody = Type.Object(
+  {
+    token: Type.String({ minLength: 1, maxLength: 200 }),
+    password: Type.String({ minLength: 8, maxLength: 128 }),
+  },
+  strict,
+);
 export const PaymentMethodBody = Type.Object(
   { token: Type.String({ minLength: 1, maxLength: 200 }) },
   strict,

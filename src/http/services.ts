@@ -9,6 +9,7 @@ import type { ReadModel } from "../storage/read-model.js";
 import type { ReportQueries } from "../storage/report.js";
 import type { Lists } from "../storage/lists.js";
 import type { Accounts } from "../auth/accounts.js";
+import type { PasswordResets } from "../auth/password-resets.js";
 import type { ContractResource, UserResource } from "./route.js";
 import type { NotificationStore } from "../storage/notifications.js";
 import type { Dispatcher } from "../notify/dispatcher.js";
@@ -33,6 +34,7 @@ export interface Services {
   readonly lists: Lists;
   readonly report: ReportQueries;
   readonly accounts: Accounts;
+  readonly passwordResets: PasswordResets;
   readonly sessions: Sessions;
   readonly rateLimiter: RateLimiter;
   /** The contract and parties an object belongs to, or undefined when it does not exist. */

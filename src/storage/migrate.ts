@@ -12,6 +12,7 @@ import * as dueRulesOrder from "./migrations/0005-due-rules-order.js";
 import * as escrowPostingsIndex from "./migrations/0006-escrow-postings-index.js";
 import * as escrowPostingsCondition from "./migrations/0007-escrow-postings-condition.js";
 import * as staffIndex from "./migrations/0008-staff-index.js";
+import * as passwordResets from "./migrations/0009-password-resets.js";
 import type { Dialect } from "./dialect.js";
 
 type DialectMigration = { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> };
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   "0006-escrow-postings-index": escrowPostingsIndex,
   "0007-escrow-postings-condition": escrowPostingsCondition,
   "0008-staff-index": staffIndex,
+  "0009-password-resets": passwordResets,
 };
 
 export const SCHEMA_VERSION = Object.keys(MIGRATIONS).length;

@@ -22,6 +22,15 @@ export interface SessionsTable {
   revoked_at: number | null;
 }
 
+export interface PasswordResetsTable {
+  /** SHA-256 of the token in the emailed link; the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface PaymentMethodsTable {
   id: string;
   user_id: string;
@@ -182,6 +191,7 @@ export interface Database {
   rate_limits: RateLimitsTable;
   users: UsersTable;
   sessions: SessionsTable;
+  password_resets: PasswordResetsTable;
   payment_methods: PaymentMethodsTable;
   contracts: ContractsTable;
   milestones: MilestonesTable;

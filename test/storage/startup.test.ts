@@ -110,6 +110,7 @@ describe.each(DIALECTS)("start-up checks (%s)", (dialect) => {
       expect(await migrateToLatest(database.handle)).toEqual([
         "0007-escrow-postings-condition",
         "0008-staff-index",
+        "0009-password-resets",
       ]);
       expect(await definition()).toBe(current);
     } finally {

@@ -6,7 +6,15 @@ import { addPaymentMethod } from "../../app/use-cases/add-payment-method.js";
 import { CSRF_COOKIE, SESSION_COOKIE } from "../authenticate.js";
 import { HttpFailure } from "../errors.js";
 import { addRoute, type RegisteredRoute } from "../route.js";
-import { LoginBody, PageQuery, PaymentMethodBody, SignupBody, EmptyBody } from "../schemas.js";
+import {
+  EmptyBody,
+  LoginBody,
+  PageQuery,
+  PasswordResetBody,
+  PasswordResetConfirmBody,
+  PaymentMethodBody,
+  SignupBody,
+} from "../schemas.js";
 import type { Services } from "../services.js";
 import type { FastifyInstance } from "fastify";
 import type { User } from "../../app/ports.js";
@@ -73,6 +81,40 @@ export function userRoutes(
           ? throttled(result)
           : new HttpFailure(401, result.code, result.message);
       }
+      setSessionCookies(services, reply, result.value.token);
+      return {
+        status: 200,
+        body: { user: userView(result.value.user), token: result.value.token },
+      };
+    },
+  });
+
+  addRoute(app, services, table, {
+    method: "POST",
+    url: "/v1/auth/password-reset",
+    summary:
+      "Email a password reset link, if the address has an account; 202 either way (an addition)",
+    tags: ["users"],
+    access: { kind: "public" },
+    body: PasswordResetBody,
+    handler: async ({ body, request }) => {
+      const result = await services.passwordResets.request(body.email, request.ip);
+      if (!result.ok) throw throttled(result);
+      return { status: 202, body: {} };
+    },
+  });
+
+  addRoute(app, services, table, {
+    method: "POST",
+    url: "/v1/auth/password-reset/confirm",
+    summary:
+      "Set a new password with the token of a reset link; ends every session and logs in (an addition)",
+    tags: ["users"],
+    access: { kind: "public" },
+    body: PasswordResetConfirmBody,
+    handler: async ({ body, reply }) => {
+      const result = await services.passwordResets.confirm(body.token, body.password);
+      if (!result.ok) throw HttpFailure.of(result);
       setSessionCookies(services, reply, result.value.token);
       return {
         status: 200,

@@ -19,6 +19,7 @@ import {
 import { ApiError, api } from "../api/client";
 import { keys, useMe, useUnreadCount } from "../api/queries";
 import { LoginPage, SignupPage } from "../features/auth/AuthPages";
+import { ForgotPasswordPage, ResetPasswordPage } from "../features/auth/PasswordResetPages";
 import { ContractPage } from "../features/contracts/ContractPage";
 import { DashboardPage } from "../features/dashboard/DashboardPage";
 import { NotificationsPage } from "../features/notifications/NotificationsPage";
@@ -150,6 +151,8 @@ export function App() {
         <Routes>
           <Route path="/login" element={<LoginPage />} />
           <Route path="/signup" element={<SignupPage />} />
+          <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+          <Route path="/reset-password" element={<ResetPasswordPage />} />
           <Route element={<Shell />}>
             <Route index element={<DashboardPage />} />
             <Route path="/offers/new" element={<NewOfferPage />} />

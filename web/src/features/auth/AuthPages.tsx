@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, Navigate, useLocation, useNavigate } from "react-router-dom";
-import { api } from "../../api/client";
+import { ApiError, api } from "../../api/client";
 import { keys, useMe } from "../../api/queries";
 import type { User } from "../../api/types";
 import { ErrorNote } from "../../components/ErrorNote";
@@ -83,7 +83,19 @@ function AuthForm({ mode }: { mode: Mode }) {
           />
           {mode === "signup" && <small className="hint">At least 8 characters.</small>}
         </div>
-        <ErrorNote error={submit.error} />
+        <ErrorNote
+          error={
+            // At login, 401 means the credentials, not an ended session.
+            submit.error instanceof ApiError && submit.error.code === "unauthenticated"
+              ? new Error("The email or password is wrong.")
+              : submit.error
+          }
+        />
+        {mode === "login" && (
+          <p className="small">
+            <Link to="/forgot-password">Forgot your password?</Link>
+          </p>
+        )}
         <button type="submit" className="btn-primary" disabled={submit.isPending}>
           {submit.isPending ? "Please wait…" : mode === "login" ? "Log in" : "Sign up"}
         </button>
