@@ -170,6 +170,7 @@ async function assemble(
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom }, logger);
   const passwordResets = new PasswordResets(
     db,
+    handle.dialect,
     sessions,
     rateLimiter,
     mailer,

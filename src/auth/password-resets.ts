@@ -1,9 +1,11 @@
 /**
- * Password reset by email (R1). Asking for a link answers the same whether or not the email has
- * an account, so it cannot be used to learn who has one; the link carries a token of 256 random
- * bits, stored only as its SHA-256 hash, good for one hour and one use. Setting the new password
- * ends every session of the account (whoever knew the old password is logged out) and logs the
- * user in afresh. Requests are throttled per client address and per email, before any work.
+ * Password reset by email (R1). Asking for a link answers at once, the same whether or not the
+ * email has an account: the lookup, the link and the email come after the answer, so neither the
+ * answer nor its timing tells who has one. The link carries a token of 256 random bits, stored
+ * only as its SHA-256 hash, good for one hour and one use. Setting the new password ends every
+ * session of the account (whoever knew the old password is logged out) and logs the user in
+ * afresh. Both steps are throttled per client address (and asking, per email too) before any
+ * work, and a token is checked before the deliberately slow hash of the new password.
  */
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
@@ -17,20 +19,25 @@ import type { Database } from "../storage/schema.js";
 import type { LoginOutcome, Throttled } from "./accounts.js";
 import { normalizeEmail } from "./accounts.js";
 import { hashPassword } from "./passwords.js";
-import { type Limit, type RateLimiter } from "./rate-limit.js";
+import { RESET_LIMITS, type RateLimiter } from "./rate-limit.js";
 import { hashToken, type Sessions } from "./sessions.js";
+import type { Dialect } from "../storage/dialect.js";
+import { withPgRetries } from "../storage/sql-store.js";
 
 /** How long a reset link works. */
 export const RESET_LINK_MS = 60 * 60 * 1000;
 
-export const RESET_LIMITS = {
-  perEmail: { max: 5, windowMs: 60 * 60 * 1000 },
-  perIp: { max: 20, windowMs: 60 * 60 * 1000 },
-} as const satisfies Record<string, Limit>;
+const throttledReset = (retryAfter: number): Throttled => ({
+  ok: false,
+  code: "rate_limited",
+  message: "too many password reset requests; try again later",
+  retryAfter,
+});
 
 export class PasswordResets {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
     private readonly sessions: Sessions,
     private readonly limiter: RateLimiter,
     private readonly mailer: Mailer,
@@ -40,8 +47,8 @@ export class PasswordResets {
   ) {}
 
   /**
-   * Sends a reset link to `email` if it has an account. The answer does not say whether it has;
-   * the email goes out after the caller is answered (`sent` settles when it has, for tests).
+   * Sends a reset link to `email` if it has an account. Answers once the request is counted;
+   * the rest happens after (`sent` settles when it has, for tests), and a failure is logged.
    */
   async request(
     email: string,
@@ -53,19 +60,20 @@ export class PasswordResets {
       await this.limiter.take(`reset:email:${address}`, RESET_LIMITS.perEmail, now),
       await this.limiter.take(`reset:ip:${from}`, RESET_LIMITS.perIp, now),
     );
-    if (wait > 0)
-      return {
-        ok: false,
-        code: "rate_limited",
-        message: "too many password reset requests; try again later",
-        retryAfter: wait,
-      };
+    if (wait > 0) return throttledReset(wait);
+    const sent = this.sendLink(address, now).catch((error: unknown) => {
+      this.log.error({ err: error }, "password reset email failed");
+    });
+    return { ok: true, sent };
+  }
+
+  private async sendLink(address: string, now: number): Promise<void> {
     const row = await this.db
       .selectFrom("users")
       .select(["id", "name", "email"])
       .where("email", "=", address)
       .executeTakeFirst();
-    if (!row) return { ok: true, sent: Promise.resolve() };
+    if (!row) return;
     const token = randomBytes(32).toString("base64url");
     await this.db
       .insertInto("password_resets")
@@ -79,65 +87,93 @@ export class PasswordResets {
       .execute();
     // In the fragment, so the token reaches neither server logs nor Referer headers.
     const link = `${this.options.publicUrl}/reset-password#token=${token}`;
-    const message = renderEmail(
-      {
-        subject: "Reset your password",
-        message:
-          "Someone, probably you, asked to reset the password of your Escrow account. The link below works once, for one hour.",
-        nextStep:
-          "Open the link and choose a new password. If you did not ask for this, ignore this email: your password stays as it is.",
-      },
-      row,
-      link,
-      "Choose a new password",
+    await this.mailer.send(
+      renderEmail(
+        {
+          subject: "Reset your password",
+          message:
+            "Someone, probably you, asked to reset the password of your Escrow account. The link below works once, for one hour.",
+          nextStep:
+            "Open the link and choose a new password. If you did not ask for this, ignore this email: your password stays as it is.",
+        },
+        row,
+        link,
+        "Choose a new password",
+      ),
     );
-    const sent = this.mailer.send(message).catch((error: unknown) => {
-      this.log.error({ err: error, userId: row.id }, "password reset email failed");
-    });
-    return { ok: true, sent };
   }
 
   /**
    * Sets a new password with a token from a reset link: once, within the hour. Ends every
    * session of the account and every other unused link, and logs the user in.
    */
-  async confirm(token: string, password: string): Promise<Result<LoginOutcome>> {
+  async confirm(
+    token: string,
+    password: string,
+    from: string,
+  ): Promise<Result<LoginOutcome> | Throttled> {
     const now = this.wallClock();
-    // Hashed before the transaction: scrypt is deliberately slow.
+    const wait = await this.limiter.take(`reset-confirm:ip:${from}`, RESET_LIMITS.perIp, now);
+    if (wait > 0) return throttledReset(wait);
+    const tokenHash = hashToken(token);
+    const invalid = fail(
+      "validation_failed",
+      "this reset link is not valid or has expired",
+      "token",
+    );
+    // A token that cannot work is refused before the deliberately slow hash.
+    const link = await this.db
+      .selectFrom("password_resets")
+      .select("user_id")
+      .where("token_hash", "=", tokenHash)
+      .where("used_at", "is", null)
+      .where("expires_at", ">", now)
+      .executeTakeFirst();
+    if (!link) return invalid;
     const passwordHash = await hashPassword(password, this.options.scryptLogN);
-    const user = await this.db.transaction().execute(async (tx): Promise<User | undefined> => {
-      const claimed = await tx
-        .updateTable("password_resets")
-        .set({ used_at: now })
-        .where("token_hash", "=", hashToken(token))
-        .where("used_at", "is", null)
-        .where("expires_at", ">", now)
-        .returning("user_id")
-        .executeTakeFirst();
-      if (!claimed) return undefined;
-      const row = await tx
-        .updateTable("users")
-        .set({ password_hash: passwordHash })
-        .where("id", "=", claimed.user_id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await tx
-        .updateTable("sessions")
-        .set({ revoked_at: now })
-        .where("user_id", "=", claimed.user_id)
-        .where("revoked_at", "is", null)
-        .execute();
-      await tx
-        .updateTable("password_resets")
-        .set({ used_at: now })
-        .where("user_id", "=", claimed.user_id)
-        .where("used_at", "is", null)
-        .execute();
-      return userFromRow(row);
-    });
-    if (!user) {
-      return fail("validation_failed", "this reset link is not valid or has expired", "token");
-    }
+    const user = await withPgRetries(() =>
+      this.db.transaction().execute(async (tx): Promise<User | undefined> => {
+        // The user's row first (PostgreSQL): two links of one user confirmed at once then wait
+        // for each other here instead of each locking its link and then the other's.
+        if (this.dialect === "postgres") {
+          await tx
+            .selectFrom("users")
+            .select("id")
+            .where("id", "=", link.user_id)
+            .forUpdate()
+            .execute();
+        }
+        const claimed = await tx
+          .updateTable("password_resets")
+          .set({ used_at: now })
+          .where("token_hash", "=", tokenHash)
+          .where("used_at", "is", null)
+          .where("expires_at", ">", now)
+          .returning("user_id")
+          .executeTakeFirst();
+        if (!claimed) return undefined;
+        const row = await tx
+          .updateTable("users")
+          .set({ password_hash: passwordHash })
+          .where("id", "=", claimed.user_id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await tx
+          .updateTable("sessions")
+          .set({ revoked_at: now })
+          .where("user_id", "=", claimed.user_id)
+          .where("revoked_at", "is", null)
+          .execute();
+        await tx
+          .updateTable("password_resets")
+          .set({ used_at: now })
+          .where("user_id", "=", claimed.user_id)
+          .where("used_at", "is", null)
+          .execute();
+        return userFromRow(row);
+      }),
+    );
+    if (!user) return invalid;
     // Failed logins counted against the account no longer matter: its password is new.
     await this.limiter.clear(`login:account:${user.email}`);
     return ok({ user, token: await this.sessions.create(user.id, now) });

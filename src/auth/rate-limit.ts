@@ -21,10 +21,16 @@ export const LOGIN_LIMITS = {
 /** The window of the sign-up limit per client address (`ESCROW_SIGNUP_LIMIT` per window). */
 export const SIGNUP_WINDOW_MS = 60 * 60 * 1000;
 
+/** Password reset (password-resets.ts): links asked for per email and per address, and uses. */
+export const RESET_LIMITS = {
+  perEmail: { max: 5, windowMs: 60 * 60 * 1000 },
+  perIp: { max: 20, windowMs: 60 * 60 * 1000 },
+} as const satisfies Record<string, Limit>;
+
 /** The longest window of any limit: a count whose window started this long ago has ended. */
 export const LONGEST_WINDOW_MS = Math.max(
   SIGNUP_WINDOW_MS,
-  ...Object.values(LOGIN_LIMITS).map((l) => l.windowMs),
+  ...[...Object.values(LOGIN_LIMITS), ...Object.values(RESET_LIMITS)].map((l) => l.windowMs),
 );
 
 export class RateLimiter {

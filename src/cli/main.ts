@@ -35,8 +35,9 @@ Commands:
   create-staff          create a staff account (dispute team): --email E --password P [--name N]
   verify-ledger         check every ledger invariant; exits 1 if any is broken
   backup FILE           write a consistent, checked copy of the embedded database to FILE while
-                        servers keep running (SQLite; on PostgreSQL use pg_dump); exits 1 if the
-                        copy's ledger breaks an invariant (the copy is kept)
+                        servers keep running (SQLite; on PostgreSQL use pg_dump); never over an
+                        existing FILE; exits 1 if the backup fails or the copy's ledger breaks
+                        an invariant (that copy is kept)
   demo                  play one whole contract on a fresh temporary database and print it
   help                  show this text
 

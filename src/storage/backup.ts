@@ -6,8 +6,9 @@
  * which the `sqlite3` shell's `.backup` uses, starts over whenever another connection writes
  * between its steps, so on a server that commits every few milliseconds a large copy may never
  * finish. The copy is written beside the target, synced, checked with SQLite's integrity check,
- * and only then renamed into place: a crash or a corrupt copy never leaves a partial or broken
- * file under the target's name. Its ledger is checked too (every invariant of R4); a violation
+ * and only then linked under the target's name (which fails, rather than replaces, if a file has
+ * appeared there meanwhile): a crash or a corrupt copy never leaves a partial or broken file
+ * under that name. A process killed mid-copy leaves `FILE.partial-PID` beside it. Its ledger is checked too (every invariant of R4); a violation
  * is reported, and the copy kept, since it is still the state the database was in.
  */
 import fs from "node:fs";
@@ -35,7 +36,7 @@ export async function backupSqlite(source: string, target: string): Promise<Back
   if (!fs.existsSync(source)) throw new BackupError(`no database at ${source}`);
   const file = path.resolve(target);
   if (fs.existsSync(file)) throw new BackupError(`${file} exists already; choose a new name`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const created = fs.mkdirSync(path.dirname(file), { recursive: true });
   const partial = `${file}.partial-${process.pid}`;
   fs.rmSync(partial, { force: true });
   try {
@@ -48,8 +49,23 @@ export async function backupSqlite(source: string, target: string): Promise<Back
     }
     syncFile(partial);
     const checked = await check(partial);
-    fs.renameSync(partial, file);
-    syncFile(path.dirname(file));
+    // A second name for the copy, refused if the target has appeared meanwhile (a rename would
+    // replace it); the partial name is removed below.
+    try {
+      fs.linkSync(partial, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST")
+        throw new BackupError(`${file} exists already; choose a new name`);
+      throw error;
+    }
+    fs.rmSync(partial, { force: true });
+    // The copy's directory entry, and those of the directories made for it, up to the parent
+    // of the first one made.
+    const last = created === undefined ? path.dirname(file) : path.dirname(created);
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+      syncFile(dir);
+      if (dir === last || dir === path.dirname(dir)) break;
+    }
     return {
       file,
       bytes: fs.statSync(file).size,

@@ -676,18 +676,21 @@ export class NotificationStore {
     const bound = firstIdAt("dlv", before);
     let deleted = 0;
     while (deleted < maxRows) {
-      const result = await this.db
-        .deleteFrom("deliveries")
-        .where("id", "in", (q) =>
-          q
-            .selectFrom("deliveries")
-            .select("id")
-            .where("id", "<", bound)
-            .where("status", "<>", "pending")
-            .orderBy("id")
-            .limit(PURGE_CHUNK),
-        )
-        .executeTakeFirst();
+      // Each chunk a short write of its own, on SQLite as background work in the group commit.
+      const result = await this.transaction((db) =>
+        db
+          .deleteFrom("deliveries")
+          .where("id", "in", (q) =>
+            q
+              .selectFrom("deliveries")
+              .select("id")
+              .where("id", "<", bound)
+              .where("status", "<>", "pending")
+              .orderBy("id")
+              .limit(PURGE_CHUNK),
+          )
+          .executeTakeFirst(),
+      );
       const count = Number(result.numDeletedRows);
       deleted += count;
       if (count < PURGE_CHUNK) break;

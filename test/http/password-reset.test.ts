@@ -134,6 +134,18 @@ describe.each(DIALECTS)("password reset (%s)", (dialect) => {
     expect(login.status).toBe(200);
   });
 
+  it("R1: two different links of one account used at once: one sets the password, the other is void, no error", async () => {
+    await ask(user.email);
+    const first = await linkSentTo(user.email);
+    await ask(user.email);
+    const second = await linkSentTo(user.email, 2);
+    const answers = await Promise.all([
+      confirm(first, "first of the two passwords"),
+      confirm(second, "second of the two passwords"),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 400]);
+  });
+
   it("R1: requests are throttled per email and per client address, with Retry-After", async () => {
     for (let i = 0; i < 5; i++) expect((await ask(user.email, `10.6.0.${i + 1}`)).status).toBe(202);
     const perEmail = await ask(user.email, "10.6.0.99");
@@ -144,5 +156,18 @@ describe.each(DIALECTS)("password reset (%s)", (dialect) => {
     }
     expectError(await ask("someone.else@example.test", "10.7.0.1"), 429, "rate_limited");
     expect((await ask("someone.else@example.test", "10.7.0.2")).status).toBe(202);
+  });
+
+  it("R1: guessing tokens is throttled per client address", async () => {
+    const guess = (from: string) =>
+      postFrom(server, from, "/v1/auth/password-reset/confirm", {
+        token: `guess-${Math.random()}`,
+        password: NEW_PASSWORD,
+      });
+    for (let i = 0; i < 20; i++) expectError(await guess("10.8.0.1"), 400, "validation_failed");
+    const throttled = await guess("10.8.0.1");
+    expectError(throttled, 429, "rate_limited");
+    expect(Number(throttled.headers["retry-after"])).toBeGreaterThan(0);
+    expectError(await guess("10.8.0.2"), 400, "validation_failed");
   });
 });

@@ -68,7 +68,7 @@ describe("backup of the embedded database", () => {
     expect(fs.readdirSync(path.dirname(target))).toEqual(["escrow-copy.sqlite"]);
   });
 
-  it("never writes over an existing file, nor leaves a partial one", async () => {
+  it("never writes over an existing file, and refuses a database that is not there", async () => {
     server = await createTestServer("sqlite");
     const source = sqliteFile(server.app.services.config);
     const dir = tempDir();

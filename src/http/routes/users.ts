@@ -112,9 +112,9 @@ export function userRoutes(
     tags: ["users"],
     access: { kind: "public" },
     body: PasswordResetConfirmBody,
-    handler: async ({ body, reply }) => {
-      const result = await services.passwordResets.confirm(body.token, body.password);
-      if (!result.ok) throw HttpFailure.of(result);
+    handler: async ({ body, reply, request }) => {
+      const result = await services.passwordResets.confirm(body.token, body.password, request.ip);
+      if (!result.ok) throw "retryAfter" in result ? throttled(result) : HttpFailure.of(result);
       setSessionCookies(services, reply, result.value.token);
       return {
         status: 200,

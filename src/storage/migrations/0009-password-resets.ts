@@ -1,7 +1,8 @@
 /**
  * Password reset links (docs/DEPLOYMENT.md, "Password reset"): each token is stored only as its
  * SHA-256 hash, expires, and is used once. A reset ends every session of the user, which is
- * found by an index of sessions by user.
+ * found by an index of sessions by user. Throttling counts, now purged once their window has
+ * ended, are found by the window's start.
  */
 import { sql, type Kysely } from "kysely";
 
@@ -19,4 +20,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     db,
   );
   await sql`create index if not exists sessions_user on sessions (user_id)`.execute(db);
+  await sql`create index if not exists rate_limits_window on rate_limits (window_start)`.execute(
+    db,
+  );
 }
