@@ -8,7 +8,7 @@ import { userFromRow } from "../storage/rows.js";
 import type { Database } from "../storage/schema.js";
 import { insertUser } from "../storage/users.js";
 import { decoyHash, hashPassword, verifyPassword } from "./passwords.js";
-import { LOGIN_LIMITS, SIGNUP_WINDOW_MS, type RateLimiter } from "./rate-limit.js";
+import { clientKey, LOGIN_LIMITS, SIGNUP_WINDOW_MS, type RateLimiter } from "./rate-limit.js";
 import type { Sessions } from "./sessions.js";
 
 export function normalizeEmail(email: string): string {
@@ -53,7 +53,7 @@ export class Accounts {
     const now = this.wallClock();
     if (from !== undefined && this.signupsPerHour > 0) {
       const limit = { max: this.signupsPerHour, windowMs: SIGNUP_WINDOW_MS };
-      const wait = await this.limiter.take(`signup:ip:${from}`, limit, now);
+      const wait = await this.limiter.take(`signup:ip:${clientKey(from)}`, limit, now);
       if (wait > 0)
         return {
           ok: false,
@@ -85,7 +85,7 @@ export class Accounts {
   ): Promise<Result<LoginOutcome> | Throttled> {
     const now = this.wallClock();
     const accountKey = `login:account:${normalizeEmail(email)}`;
-    const ipKey = `login:ip:${ip}`;
+    const ipKey = `login:ip:${clientKey(ip)}`;
     // Every attempt is counted before the password is checked; a success clears the account's
     // count, so only a run of failures (or a flood from one address) is slowed down.
     const wait = Math.max(

@@ -19,7 +19,7 @@ import type { Database } from "../storage/schema.js";
 import type { LoginOutcome, Throttled } from "./accounts.js";
 import { normalizeEmail } from "./accounts.js";
 import { hashPassword } from "./passwords.js";
-import { RESET_LIMITS, type RateLimiter } from "./rate-limit.js";
+import { clientKey, RESET_LIMITS, type RateLimiter } from "./rate-limit.js";
 import { hashToken, type Sessions } from "./sessions.js";
 import type { Dialect } from "../storage/dialect.js";
 import { withPgRetries } from "../storage/sql-store.js";
@@ -58,7 +58,7 @@ export class PasswordResets {
     const address = normalizeEmail(email);
     const wait = Math.max(
       await this.limiter.take(`reset:email:${address}`, RESET_LIMITS.perEmail, now),
-      await this.limiter.take(`reset:ip:${from}`, RESET_LIMITS.perIp, now),
+      await this.limiter.take(`reset:ip:${clientKey(from)}`, RESET_LIMITS.perIp, now),
     );
     if (wait > 0) return throttledReset(wait);
     const sent = this.sendLink(address, now).catch((error: unknown) => {
@@ -113,7 +113,11 @@ export class PasswordResets {
     from: string,
   ): Promise<Result<LoginOutcome> | Throttled> {
     const now = this.wallClock();
-    const wait = await this.limiter.take(`reset-confirm:ip:${from}`, RESET_LIMITS.perIp, now);
+    const wait = await this.limiter.take(
+      `reset-confirm:ip:${clientKey(from)}`,
+      RESET_LIMITS.perIp,
+      now,
+    );
     if (wait > 0) return throttledReset(wait);
     const tokenHash = hashToken(token);
     const invalid = fail(

@@ -5,6 +5,7 @@
  * Sign-ups are counted per client address: each costs a deliberately slow password hash, so an
  * unthrottled stream of them would take the machine's CPU from everyone else.
  */
+import { isIPv6 } from "node:net";
 import { sql, type Kysely } from "kysely";
 import type { Database } from "../storage/schema.js";
 
@@ -32,6 +33,42 @@ export const LONGEST_WINDOW_MS = Math.max(
   SIGNUP_WINDOW_MS,
   ...[...Object.values(LOGIN_LIMITS), ...Object.values(RESET_LIMITS)].map((l) => l.windowMs),
 );
+
+/**
+ * The client a per-address limit counts: an IPv4 address as it is (an IPv4-mapped IPv6 address,
+ * as a dual-stack server sees IPv4 clients, as its IPv4), an IPv6 address by its /64, the block
+ * one subscriber is usually given, so that walking through the addresses of one's own block
+ * does not buy new allowances.
+ */
+export function clientKey(address: string): string {
+  const ip = address.replace(/%.*$/, "").toLowerCase();
+  if (!isIPv6(ip)) return ip;
+  const groups = ipv6Groups(ip);
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    const [high = 0, low = 0] = groups.slice(6);
+    return [high >> 8, high & 255, low >> 8, low & 255].join(".");
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(":")}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a dotted tail included). */
+function ipv6Groups(ip: string): number[] {
+  const [head = "", tail] = ip.split("::");
+  const parse = (part: string) =>
+    part === ""
+      ? []
+      : part.split(":").flatMap((group) => {
+          if (!group.includes(".")) return [parseInt(group, 16)];
+          const [a = 0, b = 0, c = 0, d = 0] = group.split(".").map(Number);
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
 
 export class RateLimiter {
   constructor(private readonly db: Kysely<Database>) {}

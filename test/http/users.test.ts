@@ -252,6 +252,13 @@ describe.each(DIALECTS)("users over HTTP (%s)", (dialect) => {
       expect((await signUpFrom("10.3.0.1", "StillLate")).status).toBe(429);
     });
 
+    it("R1: an IPv6 client is counted by its /64: new addresses in the same block buy no new sign-ups", async () => {
+      for (let i = 1; i <= 3; i++)
+        expect((await signUpFrom(`2001:db8:77:1::${i}`, `Six${i}`)).status).toBe(201);
+      expectError(await signUpFrom("2001:db8:77:1:ffff::42", "SixMore"), 429, "rate_limited");
+      expect((await signUpFrom("2001:db8:77:2::1", "NextBlock")).status).toBe(201);
+    });
+
     it("R1: a sign-up refused for its shape does not count against the address", async () => {
       for (let i = 0; i < 5; i++) {
         const bad = await postFrom(limited, "10.3.1.1", "/v1/auth/signup", {
