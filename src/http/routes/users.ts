@@ -18,7 +18,7 @@ import {
 import type { Services } from "../services.js";
 import type { FastifyInstance } from "fastify";
 import type { User } from "../../app/ports.js";
-import type { Throttled } from "../../auth/accounts.js";
+import type { LoginOutcome, Throttled } from "../../auth/accounts.js";
 import { listed, paging } from "./helpers.js";
 
 export function userView(user: User) {
@@ -30,6 +30,12 @@ function throttled(result: Throttled): HttpFailure {
   return new HttpFailure(429, result.code, result.message, undefined, {
     "retry-after": String(result.retryAfter),
   });
+}
+
+/** A new session's answer: the session cookies set, and the user with the bearer token. */
+function loggedIn(services: Services, reply: FastifyReply, outcome: LoginOutcome, status: number) {
+  setSessionCookies(services, reply, outcome.token);
+  return { status, body: { user: userView(outcome.user), token: outcome.token } };
 }
 
 /** The web app keeps the token in an HttpOnly cookie, with a readable CSRF token beside it. */
@@ -59,11 +65,7 @@ export function userRoutes(
     handler: async ({ body, reply, request }) => {
       const result = await services.accounts.signUp(body, request.ip);
       if (!result.ok) throw "retryAfter" in result ? throttled(result) : HttpFailure.of(result);
-      setSessionCookies(services, reply, result.value.token);
-      return {
-        status: 201,
-        body: { user: userView(result.value.user), token: result.value.token },
-      };
+      return loggedIn(services, reply, result.value, 201);
     },
   });
 
@@ -81,11 +83,7 @@ export function userRoutes(
           ? throttled(result)
           : new HttpFailure(401, result.code, result.message);
       }
-      setSessionCookies(services, reply, result.value.token);
-      return {
-        status: 200,
-        body: { user: userView(result.value.user), token: result.value.token },
-      };
+      return loggedIn(services, reply, result.value, 200);
     },
   });
 
@@ -115,11 +113,7 @@ export function userRoutes(
     handler: async ({ body, reply, request }) => {
       const result = await services.passwordResets.confirm(body.token, body.password, request.ip);
       if (!result.ok) throw "retryAfter" in result ? throttled(result) : HttpFailure.of(result);
-      setSessionCookies(services, reply, result.value.token);
-      return {
-        status: 200,
-        body: { user: userView(result.value.user), token: result.value.token },
-      };
+      return loggedIn(services, reply, result.value, 200);
     },
   });
 

@@ -8,6 +8,29 @@ import { ErrorNote } from "../../components/ErrorNote";
 
 type Mode = "login" | "signup";
 
+/** The email field of the log-in, sign-up and password reset forms. */
+export function EmailField({
+  value,
+  onChange,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor="email">Email</label>
+      <input
+        id="email"
+        type="email"
+        autoComplete="email"
+        required
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
+  );
+}
+
 function AuthForm({ mode }: { mode: Mode }) {
   const me = useMe();
   const client = useQueryClient();
@@ -59,17 +82,7 @@ function AuthForm({ mode }: { mode: Mode }) {
             />
           </div>
         )}
-        <div className="field">
-          <label htmlFor="email">Email</label>
-          <input
-            id="email"
-            type="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </div>
+        <EmailField value={email} onChange={setEmail} />
         <div className="field">
           <label htmlFor="password">Password</label>
           <input

@@ -5,6 +5,7 @@ import { api } from "../../api/client";
 import { keys } from "../../api/queries";
 import type { User } from "../../api/types";
 import { ErrorNote } from "../../components/ErrorNote";
+import { EmailField } from "./AuthPages";
 
 function AuthShell({ title, children }: { title: string; children: ReactNode }) {
   const heading = useRef<HTMLHeadingElement>(null);
@@ -43,17 +44,7 @@ export function ForgotPasswordPage() {
       ) : (
         <form onSubmit={onSubmit} className="card stack">
           <p className="muted">We will email you a link to choose a new password.</p>
-          <div className="field">
-            <label htmlFor="email">Email</label>
-            <input
-              id="email"
-              type="email"
-              autoComplete="email"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          </div>
+          <EmailField value={email} onChange={setEmail} />
           <ErrorNote error={request.error} />
           <button type="submit" className="btn-primary" disabled={request.isPending}>
             {request.isPending ? "Please wait…" : "Email me a link"}
