@@ -8,7 +8,13 @@ import { userFromRow } from "../storage/rows.js";
 import type { Database } from "../storage/schema.js";
 import { insertUser } from "../storage/users.js";
 import { decoyHash, hashPassword, verifyPassword } from "./passwords.js";
-import { clientKey, LOGIN_LIMITS, SIGNUP_WINDOW_MS, type RateLimiter } from "./rate-limit.js";
+import {
+  LOGIN_LIMITS,
+  SIGNUP_WINDOW_MS,
+  throttled,
+  type RateLimiter,
+  type Throttled,
+} from "./rate-limit.js";
 import type { Sessions } from "./sessions.js";
 
 export function normalizeEmail(email: string): string {
@@ -18,14 +24,6 @@ export function normalizeEmail(email: string): string {
 export interface LoginOutcome {
   readonly user: User;
   readonly token: string;
-}
-
-/** Too many attempts: answered 429 with `Retry-After: retryAfter` (seconds). */
-export interface Throttled {
-  readonly ok: false;
-  readonly code: "rate_limited";
-  readonly message: string;
-  readonly retryAfter: number;
 }
 
 export class Accounts {
@@ -53,14 +51,8 @@ export class Accounts {
     const now = this.wallClock();
     if (from !== undefined && this.signupsPerHour > 0) {
       const limit = { max: this.signupsPerHour, windowMs: SIGNUP_WINDOW_MS };
-      const wait = await this.limiter.take(`signup:ip:${clientKey(from)}`, limit, now);
-      if (wait > 0)
-        return {
-          ok: false,
-          code: "rate_limited",
-          message: "too many sign-ups from this address; try again later",
-          retryAfter: wait,
-        };
+      const wait = await this.limiter.takeFrom("signup", from, limit, now);
+      if (wait > 0) return throttled("too many sign-ups from this address; try again later", wait);
     }
     const user = await insertUser(this.db, {
       id: this.ids.next("usr"),
@@ -85,20 +77,13 @@ export class Accounts {
   ): Promise<Result<LoginOutcome> | Throttled> {
     const now = this.wallClock();
     const accountKey = `login:account:${normalizeEmail(email)}`;
-    const ipKey = `login:ip:${clientKey(ip)}`;
     // Every attempt is counted before the password is checked; a success clears the account's
     // count, so only a run of failures (or a flood from one address) is slowed down.
     const wait = Math.max(
       await this.limiter.take(accountKey, LOGIN_LIMITS.perAccount, now),
-      await this.limiter.take(ipKey, LOGIN_LIMITS.perIp, now),
+      await this.limiter.takeFrom("login", ip, LOGIN_LIMITS.perIp, now),
     );
-    if (wait > 0)
-      return {
-        ok: false,
-        code: "rate_limited",
-        message: "too many login attempts; try again later",
-        retryAfter: wait,
-      };
+    if (wait > 0) return throttled("too many login attempts; try again later", wait);
     const row = await this.db
       .selectFrom("users")
       .selectAll()

@@ -16,10 +16,9 @@ import type { Mailer } from "../notify/mailer.js";
 import { renderEmail } from "../notify/catalog.js";
 import { userFromRow } from "../storage/rows.js";
 import type { Database } from "../storage/schema.js";
-import type { LoginOutcome, Throttled } from "./accounts.js";
-import { normalizeEmail } from "./accounts.js";
+import { normalizeEmail, type LoginOutcome } from "./accounts.js";
 import { hashPassword } from "./passwords.js";
-import { clientKey, RESET_LIMITS, type RateLimiter } from "./rate-limit.js";
+import { RESET_LIMITS, throttled, type RateLimiter, type Throttled } from "./rate-limit.js";
 import { hashToken, type Sessions } from "./sessions.js";
 import type { Dialect } from "../storage/dialect.js";
 import { withPgRetries } from "../storage/sql-store.js";
@@ -27,12 +26,8 @@ import { withPgRetries } from "../storage/sql-store.js";
 /** How long a reset link works. */
 export const RESET_LINK_MS = 60 * 60 * 1000;
 
-const throttledReset = (retryAfter: number): Throttled => ({
-  ok: false,
-  code: "rate_limited",
-  message: "too many password reset requests; try again later",
-  retryAfter,
-});
+const throttledReset = (retryAfter: number) =>
+  throttled("too many password reset requests; try again later", retryAfter);
 
 export class PasswordResets {
   constructor(
@@ -58,7 +53,7 @@ export class PasswordResets {
     const address = normalizeEmail(email);
     const wait = Math.max(
       await this.limiter.take(`reset:email:${address}`, RESET_LIMITS.perEmail, now),
-      await this.limiter.take(`reset:ip:${clientKey(from)}`, RESET_LIMITS.perIp, now),
+      await this.limiter.takeFrom("reset", from, RESET_LIMITS.perIp, now),
     );
     if (wait > 0) return throttledReset(wait);
     const sent = this.sendLink(address, now).catch((error: unknown) => {
@@ -113,11 +108,7 @@ export class PasswordResets {
     from: string,
   ): Promise<Result<LoginOutcome> | Throttled> {
     const now = this.wallClock();
-    const wait = await this.limiter.take(
-      `reset-confirm:ip:${clientKey(from)}`,
-      RESET_LIMITS.perIp,
-      now,
-    );
+    const wait = await this.limiter.takeFrom("reset-confirm", from, RESET_LIMITS.perIp, now);
     if (wait > 0) return throttledReset(wait);
     const tokenHash = hashToken(token);
     const invalid = fail(

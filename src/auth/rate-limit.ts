@@ -70,6 +70,18 @@ function ipv6Groups(ip: string): number[] {
   return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
+/** Too many attempts: answered 429 with `Retry-After: retryAfter` (seconds). */
+export interface Throttled {
+  readonly ok: false;
+  readonly code: "rate_limited";
+  readonly message: string;
+  readonly retryAfter: number;
+}
+
+export function throttled(message: string, retryAfter: number): Throttled {
+  return { ok: false, code: "rate_limited", message, retryAfter };
+}
+
 export class RateLimiter {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -93,6 +105,11 @@ export class RateLimiter {
       .executeTakeFirstOrThrow();
     if (Number(row.count) <= limit.max) return 0;
     return Math.max(1, Math.ceil((Number(row.window_start) + limit.windowMs - now) / 1000));
+  }
+
+  /** `take` for a client address, counted as `clientKey` says (an IPv6 client by its /64). */
+  takeFrom(kind: string, address: string, limit: Limit, now: number): Promise<number> {
+    return this.take(`${kind}:ip:${clientKey(address)}`, limit, now);
   }
 
   /**

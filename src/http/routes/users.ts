@@ -18,7 +18,8 @@ import {
 import type { Services } from "../services.js";
 import type { FastifyInstance } from "fastify";
 import type { User } from "../../app/ports.js";
-import type { LoginOutcome, Throttled } from "../../auth/accounts.js";
+import type { LoginOutcome } from "../../auth/accounts.js";
+import type { Throttled } from "../../auth/rate-limit.js";
 import { listed, paging } from "./helpers.js";
 
 export function userView(user: User) {
