@@ -188,10 +188,11 @@ async function assemble(
     // throttling windows and delivery logs on real time, as their ids and windows are made.
     async (now) => {
       await purgeExpiredIdempotencyKeys(db, now - IDEMPOTENCY_RETENTION_MS);
-      await rateLimiter.purgeEnded(wallClock() - LONGEST_WINDOW_MS);
-      await passwordResets.purgeExpired(wallClock());
+      const wall = wallClock();
+      await rateLimiter.purgeEnded(wall - LONGEST_WINDOW_MS);
+      await passwordResets.purgeExpired(wall);
       if (config.deliveryRetentionDays > 0)
-        await notifications.purgeFinished(wallClock() - config.deliveryRetentionDays * DAY_MS);
+        await notifications.purgeFinished(wall - config.deliveryRetentionDays * DAY_MS);
     },
     PARALLEL_CONTRACTS[handle.dialect],
   );
