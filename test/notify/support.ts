@@ -50,6 +50,8 @@ export interface SmtpSink {
   readonly mails: ReceivedMail[];
   /** Makes the server refuse messages (a 451 temporary failure) while true. */
   failing: boolean;
+  /** The mails to `address`, once at least `count` have arrived (they may come after an answer). */
+  mailsTo(address: string, count?: number, timeoutMs?: number): Promise<ReceivedMail[]>;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,15 @@ export async function startSmtp(): Promise<SmtpSink> {
   const { port } = server.server.address() as AddressInfo;
   return Object.assign(sink, {
     url: `smtp://127.0.0.1:${port}`,
+    async mailsTo(address: string, count = 1, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const mails = sink.mails.filter((m) => m.to.includes(address));
+        if (mails.length >= count) return mails;
+        if (Date.now() > deadline) throw new Error(`expected ${count} mails to ${address}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
 }
