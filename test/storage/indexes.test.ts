@@ -26,6 +26,11 @@ async function planOf(db: Kysely<Database>, query: CompiledQuery) {
   return plan.rows;
 }
 
+/** The plan's steps as one text, for matching. */
+async function planText(db: Kysely<Database>, query: CompiledQuery): Promise<string> {
+  return (await planOf(db, query)).map((r) => r.detail).join("\n");
+}
+
 /** A plugin that records every statement run through it, compiled, for `planOf`. */
 function capturing(db: Kysely<Database>): { capture: KyselyPlugin; ran: CompiledQuery[] } {
   const ran: CompiledQuery[] = [];
@@ -39,15 +44,27 @@ function capturing(db: Kysely<Database>): { capture: KyselyPlugin; ran: Compiled
   return { capture, ran };
 }
 
+/** A notification store whose statements are recorded as compiled (see `capturing`). */
+function capturingStore(database: TestDatabase) {
+  const { capture, ran } = capturing(database.handle.db);
+  const store = new NotificationStore(
+    { ...database.handle, db: database.handle.db.withPlugin(capture) },
+    new UlidGenerator(),
+  );
+  return { store, ran };
+}
+
 describe("indexes", () => {
   it("R22: claiming due deliveries walks the due index in (next_attempt_at, id) order, with no sort", () =>
     onSqlite(async (database) => {
-      const plan = await sql<{ detail: string }>`explain query plan
-        select "id" from "deliveries"
-        where "status" = ${"pending"} and "next_attempt_at" <= ${0}
-          and ("lease_until" is null or "lease_until" <= ${0})
-        order by "next_attempt_at", "id" limit ${50}`.execute(database.handle.db);
-      const details = plan.rows.map((r) => r.detail).join("\n");
+      const db = database.handle.db;
+      const details = await planText(
+        db,
+        sql`select "id" from "deliveries"
+          where "status" = ${"pending"} and "next_attempt_at" <= ${0}
+            and ("lease_until" is null or "lease_until" <= ${0})
+          order by "next_attempt_at", "id" limit ${50}`.compile(db),
+      );
       expect(details).toMatch(/USING INDEX deliveries_due/);
       expect(details).not.toMatch(/TEMP B-TREE/);
     }));
@@ -75,31 +92,31 @@ describe("indexes", () => {
 
   it("R19: the dispute team is found from the staff-only index, whatever the number of users", () =>
     onSqlite(async (database) => {
-      const plan = await sql<{ detail: string }>`explain query plan
-        select "id" from "users" where "is_staff" = 1 order by "id"`.execute(database.handle.db);
-      const details = plan.rows.map((r) => r.detail).join("\n");
+      const db = database.handle.db;
+      const details = await planText(
+        db,
+        sql`select "id" from "users" where "is_staff" = 1 order by "id"`.compile(db),
+      );
       expect(details).toMatch(/USING COVERING INDEX users_staff/);
       expect(details).not.toMatch(/TEMP B-TREE/);
     }));
 
   it("R1: ended throttling counts are found by their window's start, with no scan of the table", () =>
     onSqlite(async (database) => {
-      const plan = await sql<{ detail: string }>`explain query plan
-        delete from "rate_limits" where "window_start" <= ${0}`.execute(database.handle.db);
-      const details = plan.rows.map((r) => r.detail).join("\n");
+      const db = database.handle.db;
+      const details = await planText(
+        db,
+        sql`delete from "rate_limits" where "window_start" <= ${0}`.compile(db),
+      );
       expect(details).toMatch(/SEARCH rate_limits USING (COVERING )?INDEX rate_limits_window/);
     }));
 
   it("R22: finished deliveries are purged along the primary key, with no scan of the table", () =>
     onSqlite(async (database) => {
       const db = database.handle.db;
-      const { capture, ran } = capturing(db);
-      const store = new NotificationStore(
-        { ...database.handle, db: db.withPlugin(capture) },
-        new UlidGenerator(),
-      );
+      const { store, ran } = capturingStore(database);
       await store.purgeFinished(Date.now());
-      const details = (await planOf(db, ran[0]!)).map((r) => r.detail).join("\n");
+      const details = await planText(db, ran[0]!);
       expect(details).toMatch(
         /SEARCH deliveries USING INDEX sqlite_autoindex_deliveries_1 \(id<\?\)/,
       );
@@ -110,14 +127,10 @@ describe("indexes", () => {
     onSqlite(async (database) => {
       // The statement the store runs, captured as compiled, then planned by SQLite.
       const db = database.handle.db;
-      const { capture, ran } = capturing(db);
-      const store = new NotificationStore(
-        { ...database.handle, db: db.withPlugin(capture) },
-        new UlidGenerator(),
-      );
+      const { store, ran } = capturingStore(database);
       await store.deliveries("whk_1", { limit: 50 });
       expect(ran).toHaveLength(1);
-      const details = (await planOf(db, ran[0]!)).map((r) => r.detail).join("\n");
+      const details = await planText(db, ran[0]!);
       expect(details).toMatch(/USING INDEX deliveries_recipient/);
       expect(details).not.toMatch(/TEMP B-TREE/);
       // Email deliveries are not in it.
@@ -138,7 +151,7 @@ describe("indexes", () => {
       const escrow = ran.filter((q) => q.sql.includes("'escrow:'"));
       expect(escrow).toHaveLength(2);
       for (const statement of escrow) {
-        const details = (await planOf(db, statement)).map((r) => r.detail).join("\n");
+        const details = await planText(db, statement);
         expect(details).toMatch(/USING INDEX postings_escrow/);
         // (The running sum's DISTINCT sees only the rows that break the rule.)
         expect(details).not.toMatch(/TEMP B-TREE FOR (ORDER|GROUP) BY/);
