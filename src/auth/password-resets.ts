@@ -150,12 +150,7 @@ export class PasswordResets {
           .where("id", "=", claimed.user_id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        await tx
-          .updateTable("sessions")
-          .set({ revoked_at: now })
-          .where("user_id", "=", claimed.user_id)
-          .where("revoked_at", "is", null)
-          .execute();
+        await this.sessions.revokeAll(claimed.user_id, now, tx);
         await tx
           .updateTable("password_resets")
           .set({ used_at: now })

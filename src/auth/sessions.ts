@@ -81,6 +81,16 @@ export class Sessions {
     return { ...userFromRow(row), sessionId: row.session_id };
   }
 
+  /** Ends every live session of a user, in `db` (a transaction of the caller's, if given). */
+  async revokeAll(userId: string, now: number, db: Kysely<Database> = this.db): Promise<void> {
+    await db
+      .updateTable("sessions")
+      .set({ revoked_at: now })
+      .where("user_id", "=", userId)
+      .where("revoked_at", "is", null)
+      .execute();
+  }
+
   async revoke(sessionId: string, now: number): Promise<void> {
     await this.db
       .updateTable("sessions")
